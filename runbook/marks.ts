@@ -1,0 +1,16 @@
+/**
+ * The mark a run leaves on what it creates (gMSA description, pssc description). Rollback removes only objects
+ * that carry the run's own mark, so nothing that existed before the run is ever removed.
+ */
+export function runMark(workflowId: string): string {
+  return `[gmsa-runbooks:${workflowId}]`;
+}
+
+export function carriesMark(text: string | null | undefined, mark: string): boolean {
+  return typeof text === 'string' && text.includes(mark);
+}
+
+/** Any gmsa-runbooks mark, whichever run left it. */
+export function carriesAnyMark(text: string | null | undefined): boolean {
+  return typeof text === 'string' && /\[gmsa-runbooks:[^\]]+\]/.test(text);
+}

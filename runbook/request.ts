@@ -1,0 +1,201 @@
+/**
+ * The provisioning request: what a ticket, a file or a caller asks for. One zod schema is the contract for the
+ * CLI, the webhook, the workflow and the activities; a bad request is refused before anything starts, with every
+ * failing field and its rule in one message.
+ *
+ * Rules come from ../shared/reference/domain.md (sources there). Pure TypeScript: imported by workflow code.
+ */
+import { z } from 'zod';
+
+/** gMSA sAMAccountName is at most 15 characters including the `$` Windows appends: 14 usable. */
+export const GMSA_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,13}$/;
+/** NetBIOS domain names: at most 15 characters, no dots. */
+export const NETBIOS_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,14}$/;
+/** A DNS name of at least two labels; each label 1..63 of letters, digits, inner hyphens. */
+export const FQDN_PATTERN =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+/** Endpoint (session configuration) names: letters, digits, `.`, `_`, `-`. */
+export const ENDPOINT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** `DOMAIN\Group` or `Group`: the principal a JEA role is granted to. */
+export const ROLE_PRINCIPAL_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9-]{0,14}\\)?[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+/** Role capability names (a .psrc file in a module's RoleCapabilities folder). */
+export const ROLE_CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** An absolute local Windows path without wildcards or device names: `C:\ProgramData\...`. */
+export const WINDOWS_PATH_PATTERN = /^[A-Za-z]:\\(?:[A-Za-z0-9 ._()-]+\\?)*$/;
+/** Ticket keys as the ticketing systems spell them: `OPS-123`, `RITM0010001`, `INC42`. */
+export const TICKET_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}-?[0-9]{1,12}$/;
+/** Security group sAMAccountNames (group principal mode). */
+export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+/** Free text that ends up in AD attributes and comments: printable, no control characters. */
+const PRINTABLE_TEXT = /^[^\p{Cc}]*$/u;
+
+export const SESSION_TYPES = ['RestrictedRemoteServer', 'Default', 'Empty'] as const;
+export const KERBEROS_ENCRYPTION_TYPES = ['AES128', 'AES256', 'RC4'] as const;
+
+const fqdn = (what: string) =>
+  z
+    .string()
+    .regex(FQDN_PATTERN, `must be a fully qualified DNS name (${what}), like server1.lab.local`)
+    .transform((s) => s.toLowerCase());
+
+export const RoleDefinitionSchema = z.object({
+  roleCapabilities: z
+    .array(z.string().regex(ROLE_CAPABILITY_PATTERN, 'must be a role capability name: letters, digits, . _ -'))
+    .min(1, 'must name at least one role capability'),
+});
+
+export const EndpointSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(ENDPOINT_NAME_PATTERN, 'must be 1-64 characters of letters, digits, . _ - starting with a letter or digit')
+      .refine((n) => !/^microsoft\./i.test(n), 'must not be a built-in endpoint name (Microsoft.*)'),
+    sessionType: z.enum(SESSION_TYPES).default('RestrictedRemoteServer'),
+    /** Only with this flag may an endpoint be anything but RestrictedRemoteServer (NoLanguage, a fixed command set). */
+    allowUnrestrictedSessionType: z.boolean().default(false),
+    roleDefinitions: z
+      .record(z.string().regex(ROLE_PRINCIPAL_PATTERN, 'must be a principal like LAB\\JEA-Operators'), RoleDefinitionSchema)
+      .refine((r) => Object.keys(r).length > 0, 'must map at least one principal to its roles'),
+    transcriptDirectory: z
+      .string()
+      .regex(WINDOWS_PATH_PATTERN, 'must be an absolute local Windows path like C:\\ProgramData\\JEA\\Transcripts'),
+  })
+  .superRefine((e, ctx) => {
+    if (e.sessionType !== 'RestrictedRemoteServer' && !e.allowUnrestrictedSessionType) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sessionType'],
+        message: `must be RestrictedRemoteServer unless allowUnrestrictedSessionType is true (got ${e.sessionType})`,
+      });
+    }
+  });
+
+export const PrincipalsSchema = z.discriminatedUnion('mode', [
+  /** Each host's computer account (`HOST$`) is listed in PrincipalsAllowedToRetrieveManagedPassword. */
+  z.object({ mode: z.literal('hosts') }),
+  /** One security group is listed; hosts join it and must refresh their Kerberos tickets. */
+  z.object({
+    mode: z.literal('group'),
+    group: z.string().regex(GROUP_NAME_PATTERN, 'must be a group name: letters, digits, space . _ -'),
+  }),
+]);
+
+export const ReplicationPolicySchema = z.object({
+  /** How long to wait between asking every DC for the object. */
+  pollIntervalSeconds: z.number().min(0.1, 'must be at least 0.1 s').max(3600, 'must be at most 3600 s').default(15),
+  /** Give up (ReplicationTimeout, then roll back) when not every DC has it by then. */
+  timeoutSeconds: z.number().min(1, 'must be at least 1 s').max(7 * 24 * 3600, 'must be at most 7 days').default(1800),
+  /** `all`: every DC in the domain; `host-sites`: the DCs in the sites of the target hosts. */
+  scope: z.enum(['all', 'host-sites']).default('all'),
+  /** Ask AD to replicate the object right away (Sync-ADObject) instead of waiting for the schedule. */
+  syncObject: z.boolean().default(false),
+});
+
+export const RunbookRequestSchema = z
+  .object({
+    ticket: z.object({
+      key: z.string().regex(TICKET_KEY_PATTERN, 'must be a ticket key like OPS-123 or RITM0010001'),
+      system: z.enum(['jira', 'servicenow', 'generic', 'cli']).default('cli'),
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    }),
+    domain: z.object({
+      netbios: z
+        .string()
+        .regex(NETBIOS_PATTERN, 'must be a NetBIOS domain name: 1-15 letters, digits or -')
+        .transform((s) => s.toUpperCase()),
+      dns: fqdn('the AD domain'),
+    }),
+    gmsa: z.object({
+      name: z
+        .string()
+        .regex(
+          GMSA_NAME_PATTERN,
+          'must be 1-14 characters of letters, digits and -, starting with a letter or digit (sAMAccountName with $ is at most 15)',
+        ),
+      description: z
+        .string()
+        .max(200, 'must be at most 200 characters')
+        .regex(PRINTABLE_TEXT, 'must not contain control characters')
+        .optional(),
+      kerberosEncryptionTypes: z
+        .array(z.enum(KERBEROS_ENCRYPTION_TYPES))
+        .min(1, 'must list at least one encryption type')
+        .default(['AES128', 'AES256']),
+      /** Settable only at creation (domain.md §1.2). */
+      managedPasswordIntervalInDays: z.number().int().min(1).max(3650).default(30),
+    }),
+    principals: PrincipalsSchema.default({ mode: 'hosts' }),
+    hosts: z
+      .array(fqdn('a target host'))
+      .min(1, 'must name at least one host')
+      .max(500, 'must name at most 500 hosts')
+      .refine((h) => new Set(h).size === h.length, 'must not name a host twice'),
+    endpoint: EndpointSchema,
+    replication: ReplicationPolicySchema.default(ReplicationPolicySchema.parse({})),
+    /** At most this many hosts are worked on at once. */
+    maxParallelHosts: z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64').default(4),
+    /** Run the read-only preflight, return the plan, change nothing. */
+    dryRun: z.boolean().default(false),
+    requestedBy: z.string().max(128).regex(PRINTABLE_TEXT, 'must not contain control characters').optional(),
+  })
+  .superRefine((r, ctx) => {
+    // Test-ADServiceAccount and password retrieval are same-domain only (domain.md §1.4, §1.9 #11).
+    r.hosts.forEach((h, i) => {
+      if (!h.endsWith(`.${r.domain.dns}`)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i],
+          message: `must be a host in the domain ${r.domain.dns} (got ${h})`,
+        });
+      }
+    });
+  });
+
+/** What callers write (defaults may be left out). */
+export type RunbookRequestInput = z.input<typeof RunbookRequestSchema>;
+/** What the workflow runs on (every default filled in, names normalised). */
+export type RunbookRequest = z.output<typeof RunbookRequestSchema>;
+export type EndpointSpec = RunbookRequest['endpoint'];
+export type PrincipalsSpec = RunbookRequest['principals'];
+
+export interface RequestProblem {
+  field: string;
+  rule: string;
+}
+
+/** Thrown by parseRunbookRequest: the message lists every failing field and rule. */
+export class RunbookRequestError extends Error {
+  readonly type = 'RequestInvalid';
+  constructor(readonly problems: RequestProblem[]) {
+    super(`invalid runbook request:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`);
+    this.name = 'RunbookRequestError';
+  }
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '') || '(request)';
+}
+
+export function requestProblems(error: z.ZodError): RequestProblem[] {
+  return error.issues.map((issue) => ({ field: fieldName(issue.path), rule: issue.message }));
+}
+
+/** Validate and normalise a request. Throws RunbookRequestError naming every bad field. */
+export function parseRunbookRequest(input: unknown): RunbookRequest {
+  const result = RunbookRequestSchema.safeParse(input);
+  if (!result.success) throw new RunbookRequestError(requestProblems(result.error));
+  return result.data;
+}
+
+/** The identity a session through the endpoint must report: `LAB\svc-remote$`. */
+export function expectedIdentity(request: Pick<RunbookRequest, 'domain' | 'gmsa'>): string {
+  return `${request.domain.netbios}\\${request.gmsa.name}$`;
+}
+
+/** The workflow id for a ticket: one run per ticket. */
+export function provisionWorkflowId(ticketKey: string): string {
+  return `gmsa-provision-${ticketKey}`;
+}
