@@ -141,7 +141,7 @@ export const RunbookRequestSchema = z
   .superRefine((r, ctx) => {
     // Test-ADServiceAccount and password retrieval are same-domain only (domain.md §1.4, §1.9 #11).
     r.hosts.forEach((h, i) => {
-      if (!h.endsWith(`.${r.domain.dns}`)) {
+      if (FQDN_PATTERN.test(h) && !h.endsWith(`.${r.domain.dns}`)) {
         ctx.addIssue({
           code: 'custom',
           path: ['hosts', i],

@@ -1,0 +1,175 @@
+/**
+ * Directory steps: create (or adopt) the gMSA on the pinned DC, watch it replicate, and their undos.
+ * Each is idempotent: check, act, check. An undo touches only what carries this run's mark or what the plan
+ * says this run added.
+ */
+import { heartbeat } from '@temporalio/activity';
+import { BackendError } from '../backends/errors';
+import type { Backend, ServiceAccount } from '../backends/ports';
+import { FailureType } from '../runbook/failures';
+import { carriesMark } from '../runbook/marks';
+import { stepFailure, typed } from './failures';
+
+export interface EnsureServiceAccountInput {
+  dc: string;
+  name: string;
+  dnsHostName: string;
+  description: string;
+  principals: string[];
+  kerberosEncryptionTypes: string[];
+  managedPasswordIntervalInDays: number;
+  mark: string;
+}
+
+export interface ServiceAccountRef {
+  dc: string;
+  name: string;
+  mark: string;
+}
+
+export interface PrincipalChange {
+  dc: string;
+  name: string;
+  principals: string[];
+}
+
+export interface ReplicationCheckInput {
+  pinnedDc: string;
+  dcs: string[];
+  name: string;
+  objectGuid: string;
+  expectedPrincipals: string[];
+  /** Ask the pinned DC to push the object to the DCs that lack it (Sync-ADObject). */
+  syncObject: boolean;
+}
+
+export interface ReplicationStatus {
+  converged: string[];
+  pending: { dc: string; reason: string }[];
+}
+
+const lower = (xs: string[]) => xs.map((x) => x.toLowerCase());
+
+function hasPrincipals(sa: ServiceAccount, expected: string[]): boolean {
+  const have = new Set(lower(sa.principals));
+  return lower(expected).every((p) => have.has(p));
+}
+
+async function ignoreNotFound(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (!(err instanceof BackendError && err.type === FailureType.ObjectNotFound)) throw err;
+  }
+}
+
+export function createDirectoryActivities(backend: Backend) {
+  const dir = backend.directory;
+
+  return {
+    /** New-ADServiceAccount on the pinned DC, or find our own earlier attempt (a retry after a lost reply). */
+    async ensureServiceAccount(input: EnsureServiceAccountInput): Promise<{ objectGuid: string; created: boolean }> {
+      return typed(async () => {
+        const before = await dir.getServiceAccount(input.dc, input.name);
+        if (before) {
+          if (carriesMark(before.description, input.mark)) return { objectGuid: before.objectGuid, created: false };
+          throw stepFailure(
+            FailureType.GmsaNameConflict,
+            `gMSA ${input.name} appeared on ${input.dc} after preflight and is not this run's; it is left alone`,
+          );
+        }
+        await dir.createServiceAccount(input.dc, {
+          name: input.name,
+          dnsHostName: input.dnsHostName,
+          description: input.description,
+          principals: input.principals,
+          kerberosEncryptionTypes: input.kerberosEncryptionTypes,
+          managedPasswordIntervalInDays: input.managedPasswordIntervalInDays,
+        });
+        const after = await dir.getServiceAccount(input.dc, input.name);
+        if (!after || !carriesMark(after.description, input.mark)) {
+          throw stepFailure(FailureType.ObjectNotFound, `gMSA ${input.name} was not readable on ${input.dc} after creation`);
+        }
+        return { objectGuid: after.objectGuid, created: true };
+      });
+    },
+
+    /** Undo of ensureServiceAccount: removes the gMSA only when it carries this run's mark. */
+    async removeServiceAccountIfOurs(ref: ServiceAccountRef): Promise<{ removed: boolean; reason: string }> {
+      return typed(async () => {
+        const sa = await dir.getServiceAccount(ref.dc, ref.name);
+        if (!sa) return { removed: false, reason: 'absent' };
+        if (!carriesMark(sa.description, ref.mark)) return { removed: false, reason: 'not created by this run' };
+        await ignoreNotFound(() => dir.removeServiceAccount(ref.dc, sa.objectGuid));
+        if (await dir.getServiceAccount(ref.dc, ref.name)) {
+          throw stepFailure(FailureType.TransientFault, `gMSA ${ref.name} is still on ${ref.dc} after removal`);
+        }
+        return { removed: true, reason: 'created by this run' };
+      });
+    },
+
+    /** Adopted gMSA: read-modify-write, because Set-ADServiceAccount replaces the whole list. */
+    async addServiceAccountPrincipals(change: PrincipalChange): Promise<string[]> {
+      return typed(async () => {
+        const sa = await dir.getServiceAccount(change.dc, change.name);
+        if (!sa) throw stepFailure(FailureType.ObjectNotFound, `gMSA ${change.name} not found on ${change.dc}`);
+        const have = new Set(lower(sa.principals));
+        const missing = change.principals.filter((p) => !have.has(p.toLowerCase()));
+        if (missing.length === 0) return sa.principals;
+        return (await dir.setServiceAccountPrincipals(change.dc, sa.objectGuid, [...sa.principals, ...missing])).principals;
+      });
+    },
+
+    /** Undo of addServiceAccountPrincipals: removes exactly the principals this run added, keeps the rest. */
+    async removeServiceAccountPrincipals(change: PrincipalChange): Promise<string[]> {
+      return typed(async () => {
+        const sa = await dir.getServiceAccount(change.dc, change.name);
+        if (!sa) return [];
+        const drop = new Set(lower(change.principals));
+        const keep = sa.principals.filter((p) => !drop.has(p.toLowerCase()));
+        if (keep.length === sa.principals.length) return sa.principals;
+        return (await dir.setServiceAccountPrincipals(change.dc, sa.objectGuid, keep)).principals;
+      });
+    },
+
+    /**
+     * One look at every DC. Never fails on a DC that lacks the object or does not answer: that is what the
+     * workflow's wait is for. Only the workflow decides when waiting has gone on too long.
+     */
+    async checkReplication(input: ReplicationCheckInput): Promise<ReplicationStatus> {
+      return typed(async () => {
+        const status: ReplicationStatus = { converged: [], pending: [] };
+        for (const dc of input.dcs) {
+          heartbeat(dc);
+          let reason: string;
+          try {
+            const sa = await dir.getServiceAccount(dc, input.name);
+            if (sa && sa.objectGuid === input.objectGuid && hasPrincipals(sa, input.expectedPrincipals)) {
+              status.converged.push(dc);
+              continue;
+            }
+            reason = !sa ? 'object not replicated yet' : sa.objectGuid !== input.objectGuid ? 'a different object with this name' : 'principals not replicated yet';
+          } catch (err) {
+            if (!(err instanceof BackendError) || !err.retryable) throw err;
+            reason = `unreachable: ${err.message}`;
+          }
+          if (input.syncObject && dc !== input.pinnedDc) {
+            try {
+              await dir.syncObject(input.pinnedDc, dc, input.objectGuid);
+              const sa = await dir.getServiceAccount(dc, input.name);
+              if (sa && sa.objectGuid === input.objectGuid && hasPrincipals(sa, input.expectedPrincipals)) {
+                status.converged.push(dc);
+                continue;
+              }
+            } catch (err) {
+              if (!(err instanceof BackendError)) throw err;
+              reason = `${reason}; Sync-ADObject failed: ${err.message}`;
+            }
+          }
+          status.pending.push({ dc, reason });
+        }
+        return status;
+      });
+    },
+  };
+}

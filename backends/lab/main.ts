@@ -1,0 +1,53 @@
+/**
+ * The lab as its own process: `node dist/backends/lab/main.js --state FILE [--port N] [--time-scale X] [--host H]`.
+ * Prints `LAB_URL=http://127.0.0.1:PORT` once listening (parents wait for that line), exits cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { startLabServer } from './server';
+import { DEFAULT_TIME_SCALE } from './topology';
+
+function numberOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number (got ${value})`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      state: { type: 'string' },
+      port: { type: 'string' },
+      'time-scale': { type: 'string' },
+      host: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.state) throw new Error('usage: main.js --state FILE [--port N] [--time-scale X] [--host H]');
+  const lab = await startLabServer({
+    stateFile: values.state,
+    port: numberOption(values.port, 'port', 0),
+    timeScale: numberOption(values['time-scale'], 'time-scale', DEFAULT_TIME_SCALE),
+    host: values.host,
+  });
+  console.log(`LAB_URL=${lab.url}`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    lab.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err instanceof Error ? err.message : err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

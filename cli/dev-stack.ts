@@ -1,0 +1,109 @@
+/**
+ * The embedded stack: a Temporal dev server (with UI), the lab domain and a worker, state kept under one
+ * folder so a restart loses nothing. `gmsa-runbook dev` and `npm start` run it; other commands find it through
+ * the stack file it writes.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { createLabBackend } from '../backends/lab/client';
+import { startLabServer } from '../backends/lab/server';
+import { isPortFree, obtainTemporalServer } from '../temporal';
+import { DEFAULT_TASK_QUEUE } from '../workers/config';
+import { createRunbookWorker } from '../workers/worker';
+
+export interface StackInfo {
+  temporalAddress: string;
+  namespace: string;
+  uiUrl: string | null;
+  labUrl: string;
+  taskQueue: string;
+  stateDir: string;
+}
+
+export interface DevStackOptions {
+  stateDir: string;
+  timeScale?: number;
+  temporalPort?: number;
+  uiPort?: number;
+  labPort?: number;
+  log: (line: string) => void;
+}
+
+export interface DevStack extends StackInfo {
+  stop(): Promise<void>;
+}
+
+export function defaultStateDir(): string {
+  return process.env.GMSA_STATE_DIR ?? join(process.cwd(), '.state', 'dev');
+}
+
+const stackFile = (stateDir: string) => join(stateDir, 'stack.json');
+
+/** The stack `gmsa-runbook dev` is running, if any (other commands talk to it). */
+export function readStackInfo(stateDir: string = defaultStateDir()): StackInfo | null {
+  try {
+    return JSON.parse(readFileSync(stackFile(stateDir), 'utf8')) as StackInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** The well-known port when it is free (so links stay the same), else any free one. */
+async function preferred(port: number): Promise<number | undefined> {
+  return (await isPortFree(port)) ? port : undefined;
+}
+
+export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+  mkdirSync(opts.stateDir, { recursive: true });
+  const temporal = await obtainTemporalServer({
+    dbFile: join(opts.stateDir, 'temporal.db'),
+    port: opts.temporalPort ?? (await preferred(7233)),
+    uiPort: opts.uiPort ?? (await preferred(8233)),
+    headless: false,
+    log: opts.log,
+  });
+  const lab = await startLabServer({
+    stateFile: join(opts.stateDir, 'lab.json'),
+    port: opts.labPort ?? 0,
+    timeScale: opts.timeScale,
+  });
+  opts.log(`Lab domain LAB (lab.local) at ${lab.url}`);
+
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const taskQueue = process.env.GMSA_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const worker = await createRunbookWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue,
+    backend: createLabBackend(lab.url),
+    hostOptions: { pollIntervalMs: 200 },
+  });
+  const running = worker.run();
+  opts.log(`Worker polling task queue ${taskQueue}`);
+
+  const info: StackInfo = {
+    temporalAddress: temporal.address,
+    namespace: temporal.namespace,
+    uiUrl: temporal.uiUrl,
+    labUrl: lab.url,
+    taskQueue,
+    stateDir: opts.stateDir,
+  };
+  writeFileSync(stackFile(opts.stateDir), JSON.stringify(info, null, 2));
+
+  let stopped = false;
+  return {
+    ...info,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await lab.close();
+      await temporal.stop();
+      writeFileSync(stackFile(opts.stateDir), '{}');
+    },
+  };
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * gmsa-runbook: the command line. `dev` runs the embedded stack; `start`, `watch` and `lab` talk to it (or to
+ * whatever TEMPORAL_ADDRESS / GMSA_LAB_URL name).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { LabAdminClient } from '../backends/lab/client';
+import { startProvisioning } from '../client/start';
+import { workflowUrl } from '../client/ui-links';
+import { watchRun } from '../client/watch';
+import { RunbookRequestError } from '../runbook/request';
+import { connectClient, resolveTarget } from './connect';
+import { runDemo } from './demo';
+import { defaultStateDir, startDevStack } from './dev-stack';
+import { registerLabCommands } from './lab-commands';
+import { printOutcome } from './report';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+const program = new Command('gmsa-runbook')
+  .description('Durable runbooks that give automation a passwordless identity: a gMSA running a JEA endpoint.')
+  .showHelpAfterError();
+
+program
+  .command('dev')
+  .description('run the embedded stack: Temporal dev server + UI, the lab domain, a worker (Ctrl-C stops it)')
+  .option('--state-dir <dir>', 'where the stack keeps its state', defaultStateDir())
+  .option('--time-scale <factor>', 'lab latencies × this factor (1 = real time)', positiveNumber)
+  .action(async (o: { stateDir: string; timeScale?: number }) => {
+    const stack = await startDevStack({ stateDir: o.stateDir, timeScale: o.timeScale, log: console.log });
+    console.log(`Temporal ${stack.temporalAddress}; UI ${stack.uiUrl ?? '(none)'}; lab ${stack.labUrl}`);
+    console.log('Ready. In another terminal: gmsa-runbook start --file examples/testgmsa-remoting.json --watch');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await stack.stop();
+  });
+
+program
+  .command('demo')
+  .description('the main job on the embedded lab: stack up, sample runbook, live progress, verified identity')
+  .option('--once', 'exit when the runbook ends (also when CI=true)', false)
+  .option('--keep-lab', 'do not reset the lab to its seed state first', false)
+  .option('--state-dir <dir>', 'where the stack keeps its state', defaultStateDir())
+  .option('--time-scale <factor>', 'lab latencies × this factor', positiveNumber)
+  .action(async (o: { once: boolean; keepLab: boolean; stateDir: string; timeScale?: number }) => {
+    process.exitCode = await runDemo(o);
+  });
+
+program
+  .command('start')
+  .description('validate a request file and start its provisioning runbook')
+  .requiredOption('-f, --file <path>', 'request JSON (see examples/)')
+  .option('-w, --watch', 'follow progress until the run ends', false)
+  .action(async (o: { file: string; watch: boolean }) => {
+    const input: unknown = JSON.parse(readFileSync(o.file, 'utf8'));
+    const target = resolveTarget();
+    const { client, close } = await connectClient(target);
+    try {
+      const run = await startProvisioning(client, input, { taskQueue: target.taskQueue });
+      console.log(`${run.started ? 'Started' : 'Already running:'} ${run.handle.workflowId}`);
+      if (target.uiUrl) console.log(`Temporal UI: ${workflowUrl(target.uiUrl, target.namespace, run.handle.workflowId)}`);
+      if (o.watch) {
+        const outcome = await watchRun(run.handle);
+        printOutcome(outcome);
+        process.exitCode = outcome.ok ? 0 : 1;
+      }
+    } finally {
+      await close();
+    }
+  });
+
+program
+  .command('watch <workflowId>')
+  .description('live progress of a run, per step and host, until it ends')
+  .action(async (workflowId: string) => {
+    const target = resolveTarget();
+    const { client, close } = await connectClient(target);
+    try {
+      const outcome = await watchRun(client.workflow.getHandle(workflowId));
+      printOutcome(outcome);
+      process.exitCode = outcome.ok ? 0 : 1;
+    } finally {
+      await close();
+    }
+  });
+
+registerLabCommands(program, () => {
+  const url = resolveTarget().labUrl;
+  if (!url) throw new Error('no lab found: start `gmsa-runbook dev`, or set GMSA_LAB_URL');
+  return new LabAdminClient(url);
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof RunbookRequestError) console.error(err.message);
+  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof RunbookRequestError ? 2 : 1);
+});

@@ -1,0 +1,64 @@
+/**
+ * What the `progress` query returns and the CLI and ticket comments show: steps × hosts with status and times.
+ */
+export const RUN_STEPS = ['preflight', 'create-gmsa', 'wait-replication', 'hosts'] as const;
+export type RunStep = (typeof RUN_STEPS)[number];
+
+export const HOST_STEPS = ['install', 'register-endpoint', 'verify-identity'] as const;
+export type HostStep = (typeof HOST_STEPS)[number];
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+
+export type RunbookState =
+  | 'running'
+  | 'planned'
+  | 'succeeded'
+  | 'rolling-back'
+  | 'rolled-back'
+  | 'cancelled'
+  | 'needs-human';
+
+export interface StepProgress {
+  status: StepStatus;
+  startedAt?: string;
+  endedAt?: string;
+  detail?: string;
+}
+
+export interface CompensationProgress {
+  name: string;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  detail?: string;
+}
+
+export interface RunbookProgress {
+  workflowId: string;
+  ticketKey: string;
+  gmsaName: string;
+  state: RunbookState;
+  /** The step the run is on: a RunStep, `rollback` or `done`. */
+  currentStep: string;
+  steps: Record<RunStep, StepProgress>;
+  hosts: Record<string, Record<HostStep, StepProgress>>;
+  replication: { converged: string[]; pending: { dc: string; reason: string }[]; deadline: string } | null;
+  compensations: CompensationProgress[];
+  failure: { type: string; message: string } | null;
+  updatedAt: string;
+}
+
+export interface ProvisionResult {
+  status: 'succeeded' | 'planned';
+  workflowId: string;
+  plan: import('./plan').ProvisionPlan;
+  /** Host → the identity a session through the endpoint ran as. */
+  identities: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Details of a failed run's ApplicationFailure: what rollback did and what needs a human. */
+export interface RollbackReport {
+  cause: { type: string; message: string };
+  undone: string[];
+  needsHuman: { name: string; error: string }[];
+}

@@ -1,0 +1,2 @@
+/** The workflows the worker registers (Temporal bundles this file and what it imports). */
+export { provisionGmsaRemoting } from './provision';

@@ -1,0 +1,329 @@
+/**
+ * provisionGmsaRemoting: preflight → create the gMSA on a pinned DC → wait until every DC has it → per host
+ * (bounded fan-out): authorize → register the endpoint that runs as the gMSA → verify the remote identity.
+ * Any failure for good, or a cancel, rolls back what this run did, newest first; nothing that existed before
+ * the run is removed.
+ *
+ * Deterministic workflow code: no I/O, no Node APIs. Time and randomness come from the sandbox.
+ */
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { RunbookActivities } from '../activities';
+import { FailureType } from '../runbook/failures';
+import { runMark } from '../runbook/marks';
+import type { HostPlan, ProvisionPlan } from '../runbook/plan';
+import type { ProvisionResult, RollbackReport } from '../runbook/progress';
+import { requestProblems, RunbookRequestSchema, type RunbookRequest, type RunbookRequestInput } from '../runbook/request';
+import { buildSessionConfiguration } from '../runbook/session-configuration';
+import { PROGRESS_QUERY_DESCRIPTION, progressQuery } from './definitions';
+import { ProgressTracker } from './progress-tracker';
+import { failureOf, Saga } from './saga';
+
+const TRANSPORT_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 };
+
+/** Forward steps: wait for a cancelled activity to stop before compensating, so undo never races the step. */
+const forward: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: TRANSPORT_RETRY,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
+/** Undos get their own, more patient policy: giving up means a human has to clean up. */
+const undoOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+};
+
+/** Every call passes its own options (with a summary for the UI); these are only the fallback. */
+const acts = proxyActivities<RunbookActivities>(forward);
+
+function parseRequest(input: RunbookRequestInput): RunbookRequest {
+  const parsed = RunbookRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = requestProblems(parsed.error);
+    throw ApplicationFailure.nonRetryable(
+      `invalid runbook request:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`,
+      FailureType.RequestInvalid,
+      { problems },
+    );
+  }
+  return parsed.data;
+}
+
+/** Run `fn` for every item with at most `limit` at once; after a failure no new item starts. */
+async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstError: unknown;
+  const lane = async () => {
+    while (next < items.length && firstError === undefined) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (firstError !== undefined) throw firstError;
+}
+
+export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise<ProvisionResult> {
+  const request = parseRequest(input);
+  const { workflowId, runId } = workflowInfo();
+  const mark = runMark(workflowId, runId);
+  const startedAt = new Date().toISOString();
+  const progress = new ProgressTracker({
+    workflowId,
+    ticketKey: request.ticket.key,
+    gmsaName: request.gmsa.name,
+    hosts: request.hosts,
+  });
+  setHandler(progressQuery, () => progress.progress, { description: PROGRESS_QUERY_DESCRIPTION });
+
+  const saga = new Saga();
+  const identities: Record<string, string> = {};
+  let hostFailure = false;
+
+  try {
+    // 1. Preflight: read-only; refuses with every problem at once.
+    progress.step('preflight', 'running');
+    const plan = await acts.preflight.executeWithOptions(
+      { ...forward, summary: `Preflight ${request.gmsa.name} for ${request.hosts.length} host(s)` },
+      [{ request, workflowId, mark }],
+    );
+    progress.step('preflight', 'done', `pinned DC ${plan.pinnedDc}; ${plan.notes.join('; ') || 'nothing pre-existing'}`);
+    if (request.dryRun) {
+      for (const s of ['create-gmsa', 'wait-replication', 'hosts'] as const) progress.step(s, 'skipped', 'dry run');
+      progress.state('planned', 'done');
+      return { status: 'planned', workflowId, plan, identities, startedAt, finishedAt: new Date().toISOString() };
+    }
+
+    // 2. The gMSA, on the pinned DC only.
+    progress.step('create-gmsa', 'running');
+    const objectGuid = await createOrAdoptGmsa(request, plan, saga);
+    progress.step('create-gmsa', 'done', `${plan.gmsa.action === 'adopt' ? 'adopted' : 'created'} ${objectGuid} on ${plan.pinnedDc}`);
+
+    // 3. Every DC that matters has it, with the principals, before any host asks its DC for the password.
+    progress.step('wait-replication', 'running');
+    await waitForReplication(request, plan, objectGuid, progress);
+    progress.step('wait-replication', 'done', `${plan.replicationTargets.length} DC(s) have it`);
+
+    // 4. Hosts, at most maxParallelHosts at once.
+    progress.step('hosts', 'running');
+    await forEachBounded(plan.hosts, request.maxParallelHosts, async (host) => {
+      try {
+        identities[host.hostName] = await provisionHost(request, plan, host, saga, progress, () => hostFailure);
+      } catch (err) {
+        hostFailure = true;
+        throw err;
+      }
+    });
+    progress.step('hosts', 'done', `${plan.hosts.length} host(s) verified`);
+    progress.state('succeeded', 'done');
+    return { status: 'succeeded', workflowId, plan, identities, startedAt, finishedAt: new Date().toISOString() };
+  } catch (err) {
+    throw await rollBack(err, saga, progress);
+  }
+}
+
+async function createOrAdoptGmsa(request: RunbookRequest, plan: ProvisionPlan, saga: Saga): Promise<string> {
+  const { gmsa, pinnedDc: dc, mark } = plan;
+  if (gmsa.action === 'adopt' && gmsa.objectGuid) {
+    if (gmsa.principalsToAdd.length > 0) {
+      const change = { dc, name: gmsa.name, principals: gmsa.principalsToAdd };
+      saga.add(`remove principals ${gmsa.principalsToAdd.join(', ')} from ${gmsa.name}`, () =>
+        acts.removeServiceAccountPrincipals.executeWithOptions(
+          { ...undoOptions, summary: `Undo: remove added principals from ${gmsa.name}` },
+          [change],
+        ),
+      );
+      await acts.addServiceAccountPrincipals.executeWithOptions(
+        { ...forward, summary: `Add ${gmsa.principalsToAdd.join(', ')} to ${gmsa.name} on ${dc}` },
+        [change],
+      );
+    }
+    return gmsa.objectGuid;
+  }
+  saga.add(`remove gMSA ${gmsa.name}`, () =>
+    acts.removeServiceAccountIfOurs.executeWithOptions(
+      { ...undoOptions, summary: `Undo: remove gMSA ${gmsa.name} from ${dc}` },
+      [{ dc, name: gmsa.name, mark }],
+    ),
+  );
+  const created = await acts.ensureServiceAccount.executeWithOptions(
+    { ...forward, summary: `Create gMSA ${gmsa.name} on ${dc}` },
+    [
+      {
+        dc,
+        name: gmsa.name,
+        dnsHostName: gmsa.dnsHostName,
+        description: [request.gmsa.description, `ticket ${request.ticket.key}`, mark].filter(Boolean).join(' '),
+        principals: gmsa.wantedPrincipals,
+        kerberosEncryptionTypes: request.gmsa.kerberosEncryptionTypes,
+        managedPasswordIntervalInDays: request.gmsa.managedPasswordIntervalInDays,
+        mark,
+      },
+    ],
+  );
+  return created.objectGuid;
+}
+
+/**
+ * Ask every DC, sleep on a durable timer, ask again, until all have it or the deadline passes. Each look is one
+ * short activity, so the wait survives worker restarts and shows in the UI; a cancel lands in the sleep.
+ */
+async function waitForReplication(
+  request: RunbookRequest,
+  plan: ProvisionPlan,
+  objectGuid: string,
+  progress: ProgressTracker,
+): Promise<void> {
+  const { pollIntervalSeconds, timeoutSeconds, syncObject } = request.replication;
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const dcs = plan.replicationTargets.map((d) => d.hostName);
+  for (let round = 1; ; round++) {
+    const status = await acts.checkReplication.executeWithOptions(
+      { ...forward, summary: `Replication check ${round}: ${plan.gmsa.name} on ${dcs.length} DC(s)` },
+      [
+        {
+          pinnedDc: plan.pinnedDc,
+          dcs,
+          name: plan.gmsa.name,
+          objectGuid,
+          expectedPrincipals: plan.gmsa.wantedPrincipals,
+          syncObject,
+        },
+      ],
+    );
+    progress.replication({ ...status, deadline: new Date(deadline).toISOString() });
+    if (status.pending.length === 0) return;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw ApplicationFailure.nonRetryable(
+        `not every DC had ${plan.gmsa.name} after ${timeoutSeconds} s: ` +
+          status.pending.map((p) => `${p.dc} (${p.reason})`).join(', '),
+        FailureType.ReplicationTimeout,
+        { pending: status.pending, converged: status.converged },
+      );
+    }
+    await sleep(Math.min(pollIntervalSeconds * 1000, left), {
+      summary: `Waiting for ${status.pending.map((p) => p.dc).join(', ')}`,
+    });
+  }
+}
+
+async function provisionHost(
+  request: RunbookRequest,
+  plan: ProvisionPlan,
+  host: HostPlan,
+  saga: Saga,
+  progress: ProgressTracker,
+  aborted: () => boolean,
+): Promise<string> {
+  const h = host.hostName;
+  const stopIfAborted = () => {
+    if (aborted()) throw ApplicationFailure.nonRetryable(`${h}: stopped because another host failed`, 'Aborted');
+  };
+
+  // Install: make the host able to retrieve the password; prove it with Test-ADServiceAccount.
+  progress.hostStep(h, 'install', 'running');
+  if (plan.group && !host.wasGroupMember) {
+    const group = plan.group;
+    saga.add(`remove ${host.computerSam} from ${group}`, () =>
+      acts.deauthorizeHost.executeWithOptions(
+        { ...undoOptions, summary: `Undo: remove ${host.computerSam} from ${group}` },
+        [{ dc: plan.pinnedDc, host: h, computerSam: host.computerSam, group }],
+      ),
+    );
+  }
+  await acts.authorizeHost.executeWithOptions(
+    {
+      ...forward,
+      summary: `Authorize ${h} for ${plan.gmsa.name}`,
+      // Not usable yet is retried until the change reaches the host's site DC, within the replication budget.
+      scheduleToCloseTimeout: `${request.replication.timeoutSeconds + 60} seconds`,
+      retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '30s' },
+    },
+    [{ dc: plan.pinnedDc, host: h, computerSam: host.computerSam, gmsaName: plan.gmsa.name, group: plan.group }],
+  );
+  progress.hostStep(h, 'install', 'done');
+  stopIfAborted();
+
+  // Register the endpoint that runs as the gMSA (detached: it restarts WinRM).
+  progress.hostStep(h, 'register-endpoint', 'running');
+  if (host.endpointAction === 'adopt') {
+    progress.hostStep(h, 'register-endpoint', 'skipped', 'endpoint already runs as the gMSA (adopted)');
+  } else {
+    const configuration = buildSessionConfiguration({
+      endpoint: request.endpoint,
+      domainNetbios: request.domain.netbios,
+      gmsaName: plan.gmsa.name,
+      mark: plan.mark,
+    });
+    saga.add(`unregister ${configuration.name} on ${h}`, () =>
+      acts.unregisterEndpointIfOurs.executeWithOptions(
+        { ...undoOptions, summary: `Undo: unregister ${configuration.name} on ${h}` },
+        [{ host: h, name: configuration.name, mark: plan.mark }],
+      ),
+    );
+    // Detached registration waits out a WinRM restart; the activity heartbeats while it polls.
+    await acts.registerEndpoint.executeWithOptions(
+      { ...forward, startToCloseTimeout: '10 minutes', summary: `Register endpoint ${configuration.name} on ${h}` },
+      [{ host: h, configuration, mark: plan.mark }],
+    );
+    progress.hostStep(h, 'register-endpoint', 'done');
+  }
+  stopIfAborted();
+
+  // Verify: connect through the endpoint and read who the session runs as.
+  progress.hostStep(h, 'verify-identity', 'running');
+  const { identity } = await acts.verifyIdentity.executeWithOptions(
+    { ...forward, summary: `Verify identity through ${request.endpoint.name} on ${h}` },
+    [{ host: h, endpoint: request.endpoint.name, expectedIdentity: plan.expectedIdentity }],
+  );
+  progress.hostStep(h, 'verify-identity', 'done', identity);
+  return identity;
+}
+
+/** Undo what this run did, then end the run with the original failure (or the cancel), or needs-a-human. */
+async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker): Promise<unknown> {
+  const cancelled = isCancellation(err);
+  const cause = cancelled ? { type: 'Cancelled', message: 'the run was cancelled' } : failureOf(err);
+  progress.failed(cause);
+  progress.state('rolling-back', 'rollback');
+  const outcomes = await saga.compensate((name, status, detail) => progress.compensation(name, status, detail));
+  const report: RollbackReport = {
+    cause,
+    undone: outcomes.filter((o) => o.ok).map((o) => o.name),
+    needsHuman: outcomes.filter((o) => !o.ok).map((o) => ({ name: o.name, error: o.error ?? 'unknown' })),
+  };
+  if (report.needsHuman.length > 0) {
+    progress.state('needs-human', 'rollback');
+    return ApplicationFailure.nonRetryable(
+      `${cause.type}: ${cause.message}\nRollback incomplete; needs a human:\n` +
+        report.needsHuman.map((n) => `  - ${n.name}: ${n.error}`).join('\n'),
+      FailureType.RollbackIncomplete,
+      report,
+    );
+  }
+  progress.state(cancelled ? 'cancelled' : 'rolled-back', 'rollback');
+  if (cancelled) return err;
+  return ApplicationFailure.nonRetryable(
+    `${cause.message}\nRolled back: ${report.undone.join('; ') || 'nothing to undo'}`,
+    cause.type,
+    report,
+  );
+}
+
