@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createLabBackend } from '../backends/lab/client';
 import { startLabServer } from '../backends/lab/server';
 import { isPortFree, obtainTemporalServer } from '../temporal';
@@ -70,6 +70,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   });
   opts.log(`Lab domain LAB (lab.local) at ${lab.url}`);
 
+  // The terminal belongs to the progress lines; the worker speaks up only when something is wrong.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: temporal.address });
   const taskQueue = process.env.GMSA_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const worker = await createRunbookWorker({

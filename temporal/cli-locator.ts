@@ -157,7 +157,12 @@ async function findGo(env: NodeJS.ProcessEnv): Promise<string | null> {
  * The rename is atomic on one filesystem, so a concurrent reader (or a second process building at the same time)
  * sees either no binary or a complete one, never a half-written file.
  */
-async function buildTemporalCli(go: string, target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
+async function buildTemporalCli(
+  go: string,
+  target: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<string> {
   const versionDir = path.dirname(target);
   await fsp.mkdir(versionDir, { recursive: true });
   const gobin = await fsp.mkdtemp(path.join(versionDir, '.build-'));

@@ -72,9 +72,14 @@ export function isPortFree(port: number, host: string = DEFAULT_IP): Promise<boo
   });
 }
 
-/** host:port, with IPv6 literals bracketed, and the wildcard address replaced by one a client can dial. */
+/** The bind address as a client must dial it: a wildcard bind is reached through loopback. */
+function dialHost(ip: string): string {
+  return ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip;
+}
+
+/** host:port for gRPC and URLs, with IPv6 literals bracketed. */
 function dialAddress(ip: string, port: number): string {
-  const host = ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip;
+  const host = dialHost(ip);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -165,8 +170,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     });
   });
 
-  // A dev server must not outlive the process that started it (a crashed test run, a Ctrl-C'd CLI). Only
-  // synchronous work is possible in 'exit', so send SIGTERM and let the server shut down on its own.
+  // A dev server must not outlive the process that started it (a test run that ends without teardown, a CLI that
+  // calls process.exit). Only synchronous work is possible in 'exit', so send SIGTERM and let the server shut down
+  // on its own. Signals need no handler here: the child is in our process group, so a Ctrl-C or a group-wide kill
+  // from CI reaches it directly, and installing signal handlers would change the host process's own behaviour.
   const killOnExit = (): void => {
     if (!exited) child.kill('SIGTERM');
   };
@@ -190,10 +197,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await stop();
     if (err instanceof DevServerStartError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    throw new DevServerStartError(`The Temporal dev server on ${address} did not become ready: ${reason}\n${tail.text()}`);
+    throw new DevServerStartError(
+      `The Temporal dev server on ${address} did not become ready: ${reason}\n${tail.text()}`,
+    );
   }
   // Once the server stops (normally, much later) `earlyExit` rejects; that is no error, so it must not surface.
   earlyExit.catch(() => undefined);
+  // A crash after start-up would otherwise go unnoticed until the next RPC fails with "connection refused".
+  void exitPromise.then((how) => {
+    if (!stopping) log(`The Temporal dev server on ${address} ${how} unexpectedly:\n${tail.text()}`);
+  });
 
   return {
     address,
@@ -273,8 +286,7 @@ async function waitUntilReady(
 /** True if a TCP connection to host:port succeeds within a second. */
 function acceptsTcp(ip: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const host = ip === '0.0.0.0' ? '127.0.0.1' : ip === '::' ? '::1' : ip;
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host: dialHost(ip), port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
@@ -287,5 +299,5 @@ function acceptsTcp(ip: string, port: number): Promise<boolean> {
 
 function describe(err: unknown): string {
   if (err === null) return 'none';
-  return err instanceof Error ? err.message : String(err);
+  return err instanceof Error ? err.message : JSON.stringify(err);
 }

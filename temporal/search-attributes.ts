@@ -82,5 +82,5 @@ export async function ensureSearchAttributes(
 
 function isAlreadyExists(err: unknown): boolean {
   // gRPC status 6 = ALREADY_EXISTS.
-  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 6;
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 6;
 }

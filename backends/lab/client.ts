@@ -36,13 +36,7 @@ interface ErrorBody {
 }
 
 /** One JSON request to the lab; every failure comes back as a BackendError. */
-async function request<T>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  body: unknown,
-  timeoutMs: number,
-): Promise<T> {
+async function request<T>(baseUrl: string, method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
   const url = `${baseUrl.replace(/\/+$/, '')}${path}`;
   let res: Response;
   let text: string;
@@ -56,7 +50,8 @@ async function request<T>(
     text = await res.text();
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    const what = err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : 'unreachable';
+    const what =
+      err instanceof Error && err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : 'unreachable';
     throw new BackendError(FailureType.BackendUnavailable, `Lab at ${baseUrl} ${what} (${method} ${path})${cause}`, {
       url,
     });
@@ -65,7 +60,10 @@ async function request<T>(
   try {
     parsed = JSON.parse(text) as ErrorBody;
   } catch {
-    throw new BackendError(FailureType.BackendUnavailable, `Lab answered ${res.status} without JSON (${method} ${path})`);
+    throw new BackendError(
+      FailureType.BackendUnavailable,
+      `Lab answered ${res.status} without JSON (${method} ${path})`,
+    );
   }
   if (res.ok) return (parsed.result ?? null) as T;
   const e = parsed.error;

@@ -314,11 +314,19 @@ export class LabDomain {
         );
       }
       if (!configuration.groupManagedServiceAccount) {
-        throw new BackendError(FailureType.RequestInvalid, 'The session configuration has no GroupManagedServiceAccount');
+        throw new BackendError(
+          FailureType.RequestInvalid,
+          'The session configuration has no GroupManagedServiceAccount',
+        );
       }
       this.requireNoJob(h);
       const startedAt = this.now();
-      h.job = { kind: 'register', configuration: clone(configuration), startedAt, completesAt: startedAt + this.jobMs() };
+      h.job = {
+        kind: 'register',
+        configuration: clone(configuration),
+        startedAt,
+        completesAt: startedAt + this.jobMs(),
+      };
       this.dirty = true;
       this.log('startRegistration', h.hostName, configuration.name);
     });
@@ -502,12 +510,19 @@ export class LabDomain {
       for (const dc of Object.values(this.state.dcs).sort((a, b) => byName(a.hostName, b.hostName))) {
         domainControllers[dc.hostName] = this.live(dc)
           .map((o) => comparableObject(o))
-          .sort((a, b) => byName(`${a.objectClass}/${a.samAccountName.toLowerCase()}`, `${b.objectClass}/${b.samAccountName.toLowerCase()}`));
+          .sort((a, b) =>
+            byName(
+              `${a.objectClass}/${a.samAccountName.toLowerCase()}`,
+              `${b.objectClass}/${b.samAccountName.toLowerCase()}`,
+            ),
+          );
       }
       const hosts: ComparableState['hosts'] = {};
       for (const h of Object.values(this.state.hosts).sort((a, b) => byName(a.hostName, b.hostName))) {
         hosts[h.hostName] = {
-          sessionConfigurations: clone(h.sessionConfigurations).sort((a, b) => byName(a.name.toLowerCase(), b.name.toLowerCase())),
+          sessionConfigurations: clone(h.sessionConfigurations).sort((a, b) =>
+            byName(a.name.toLowerCase(), b.name.toLowerCase()),
+          ),
           ticketGroups: [...h.ticketGroups].sort(byName),
         };
       }
@@ -631,11 +646,18 @@ export class LabDomain {
     } else {
       h.sessionConfigurations = h.sessionConfigurations.filter((s) => !eqi(s.name, job.name));
     }
-    h.winrmRestart = { from: job.completesAt, until: job.completesAt + this.scaled(this.state.topology.latencies.winrmRestartMs) };
+    h.winrmRestart = {
+      from: job.completesAt,
+      until: job.completesAt + this.scaled(this.state.topology.latencies.winrmRestartMs),
+    };
     h.job = null;
     this.dirty = true;
-    this.logAt(job.completesAt, job.kind === 'register' ? 'registrationCompleted' : 'unregistrationCompleted', h.hostName,
-      job.kind === 'register' ? job.configuration.name : job.name);
+    this.logAt(
+      job.completesAt,
+      job.kind === 'register' ? 'registrationCompleted' : 'unregistrationCompleted',
+      h.hostName,
+      job.kind === 'register' ? job.configuration.name : job.name,
+    );
   }
 
   private jobMs(): number {
@@ -660,8 +682,14 @@ export class LabDomain {
   }
 
   /** The first active fault of a kind for a DC/host; `fire` counts it against `remaining`. */
-  private firstFault<K extends LabFault['kind']>(kind: K, name: string, fire: boolean): Extract<LabFault, { kind: K }> | undefined {
-    const f = this.state.faults.find((x): x is Extract<LabFault, { kind: K }> => x.kind === kind && this.faultMatches(x, name));
+  private firstFault<K extends LabFault['kind']>(
+    kind: K,
+    name: string,
+    fire: boolean,
+  ): Extract<LabFault, { kind: K }> | undefined {
+    const f = this.state.faults.find(
+      (x): x is Extract<LabFault, { kind: K }> => x.kind === kind && this.faultMatches(x, name),
+    );
     if (f && fire) this.fired(f);
     return f;
   }
@@ -679,14 +707,16 @@ export class LabDomain {
         x.kind === 'fail-operation' &&
         x.operation === operation &&
         x.when === when &&
-        (x.target === undefined || targets.some((t) => sameHostName(x.target as string, t) || sameHostName(t, x.target as string))),
+        (x.target === undefined ||
+          targets.some((t) => sameHostName(x.target as string, t) || sameHostName(t, x.target as string))),
     );
     if (!f) return;
     this.fired(f);
     this.log('faultFired', targets.join(',') || operation, `${f.id} ${operation} ${when} ${f.failureType}`);
     throw new BackendError(
       f.failureType,
-      f.message ?? `Injected fault ${f.id}: ${operation} failed ${when === 'after' ? 'after taking effect' : ''}`.trim(),
+      f.message ??
+        `Injected fault ${f.id}: ${operation} failed ${when === 'after' ? 'after taking effect' : ''}`.trim(),
       { injected: true, faultId: f.id, when },
     );
   }
@@ -718,14 +748,19 @@ export class LabDomain {
   private writableDc(name: string): DcState {
     const dc = this.dcUp(name);
     if (!dc.writable) {
-      throw new BackendError(FailureType.RequestInvalid, `${dc.hostName} is a read-only domain controller`, { dc: name });
+      throw new BackendError(FailureType.RequestInvalid, `${dc.hostName} is a read-only domain controller`, {
+        dc: name,
+      });
     }
     return dc;
   }
 
   /** Admin seeding may name a DC or default to the first one; it ignores faults (the past had none). */
   private adminDc(name: string | undefined): DcState {
-    const dc = name === undefined ? Object.values(this.state.dcs).sort((a, b) => byName(a.hostName, b.hostName))[0] : this.findDc(name);
+    const dc =
+      name === undefined
+        ? Object.values(this.state.dcs).sort((a, b) => byName(a.hostName, b.hostName))[0]
+        : this.findDc(name);
     if (!dc) throw new BackendError(FailureType.ObjectNotFound, `No domain controller ${name}`);
     return dc;
   }
@@ -884,9 +919,7 @@ export class LabDomain {
     const dc = this.siteDc(h);
     const gmsa = dc ? this.gmsaBySam(dc, samOf(name)) : undefined;
     if (!gmsa) return false;
-    const allowed = gmsa.principals.some(
-      (p) => eqi(p, h.computerSam) || h.ticketGroups.some((g) => eqi(g, p)),
-    );
+    const allowed = gmsa.principals.some((p) => eqi(p, h.computerSam) || h.ticketGroups.some((g) => eqi(g, p)));
     return allowed && this.state.kdsRootKeys.some((k) => kdsRootKeyUsable(k, this.now()));
   }
 
@@ -911,20 +944,47 @@ function initialState(topology: LabTopology, timeScale: number, now: number): La
   const objects: LabObject[] = [];
   const guid = (sam: string) => deterministicGuid(`${topology.dnsRoot}/${sam.toLowerCase()}`);
   for (const user of topology.users) {
-    objects.push({ objectClass: 'user', objectGuid: guid(user), samAccountName: user, name: user, distinguishedName: `CN=${user},CN=Users,${base}` });
+    objects.push({
+      objectClass: 'user',
+      objectGuid: guid(user),
+      samAccountName: user,
+      name: user,
+      distinguishedName: `CN=${user},CN=Users,${base}`,
+    });
   }
   for (const dc of topology.domainControllers) {
     const sam = computerSamFor(dc.hostName);
     const name = sam.slice(0, -1);
-    objects.push({ objectClass: 'computer', objectGuid: guid(sam), samAccountName: sam, name, dnsHostName: dc.hostName, distinguishedName: `CN=${name},OU=Domain Controllers,${base}` });
+    objects.push({
+      objectClass: 'computer',
+      objectGuid: guid(sam),
+      samAccountName: sam,
+      name,
+      dnsHostName: dc.hostName,
+      distinguishedName: `CN=${name},OU=Domain Controllers,${base}`,
+    });
   }
   for (const host of topology.hosts) {
     const sam = computerSamFor(host.hostName);
     const name = sam.slice(0, -1);
-    objects.push({ objectClass: 'computer', objectGuid: guid(sam), samAccountName: sam, name, dnsHostName: host.hostName, distinguishedName: `CN=${name},CN=Computers,${base}` });
+    objects.push({
+      objectClass: 'computer',
+      objectGuid: guid(sam),
+      samAccountName: sam,
+      name,
+      dnsHostName: host.hostName,
+      distinguishedName: `CN=${name},CN=Computers,${base}`,
+    });
   }
   for (const g of topology.groups) {
-    objects.push({ objectClass: 'group', objectGuid: guid(g.name), samAccountName: g.name, name: g.name, members: [...g.members], distinguishedName: `CN=${g.name},CN=Users,${base}` });
+    objects.push({
+      objectClass: 'group',
+      objectGuid: guid(g.name),
+      samAccountName: g.name,
+      name: g.name,
+      members: [...g.members],
+      distinguishedName: `CN=${g.name},CN=Users,${base}`,
+    });
   }
   const dcs: LabState['dcs'] = {};
   for (const dc of topology.domainControllers) {
@@ -942,7 +1002,10 @@ function initialState(topology: LabTopology, timeScale: number, now: number): La
       psVersion: '5.1',
       disableRunAs: false,
       sessionConfigurations: [],
-      ticketGroups: topology.groups.filter((g) => g.members.some((m) => eqi(m, sam))).map((g) => g.name).sort(byName),
+      ticketGroups: topology.groups
+        .filter((g) => g.members.some((m) => eqi(m, sam)))
+        .map((g) => g.name)
+        .sort(byName),
       job: null,
       winrmRestart: null,
     };
@@ -959,7 +1022,12 @@ function initialState(topology: LabTopology, timeScale: number, now: number): La
     kdsRootKeys:
       topology.kdsRootKeyAgeMs === null
         ? []
-        : [{ keyId: deterministicGuid(`${topology.dnsRoot}/kds`), effectiveTime: new Date(now - topology.kdsRootKeyAgeMs).toISOString() }],
+        : [
+            {
+              keyId: deterministicGuid(`${topology.dnsRoot}/kds`),
+              effectiveTime: new Date(now - topology.kdsRootKeyAgeMs).toISOString(),
+            },
+          ],
     hosts,
     faults: [],
     events: [],
@@ -987,7 +1055,10 @@ function samOf(name: string): string {
 
 function validateSam(name: string, sam: string): void {
   if (name.length === 0 || BAD_SAM_CHARS.test(name)) {
-    throw new BackendError(FailureType.RequestInvalid, `The name provided is not a properly formed account name: '${name}'`);
+    throw new BackendError(
+      FailureType.RequestInvalid,
+      `The name provided is not a properly formed account name: '${name}'`,
+    );
   }
   if (sam.length > MAX_SAM_LENGTH) {
     throw new BackendError(

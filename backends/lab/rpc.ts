@@ -61,9 +61,7 @@ export const hostRpc: Record<keyof HostPort, RpcHandler> = {
   testServiceAccount: method(z.tuple([name, name]), (d, [h, g]) => d.testServiceAccount(h, g)),
   purgeKerberosTickets: method(z.tuple([name]), (d, [h]) => d.purgeKerberosTickets(h)),
   getSessionConfiguration: method(z.tuple([name, name]), (d, [h, n]) => d.getSessionConfiguration(h, n)),
-  startRegistration: method(z.tuple([name, SessionConfigurationFileSchema]), (d, [h, c]) =>
-    d.startRegistration(h, c),
-  ),
+  startRegistration: method(z.tuple([name, SessionConfigurationFileSchema]), (d, [h, c]) => d.startRegistration(h, c)),
   startUnregistration: method(z.tuple([name, name]), (d, [h, n]) => d.startUnregistration(h, n)),
   invokeIdentityProbe: method(z.tuple([name, name, name]), (d, [h, e, f]) => d.invokeIdentityProbe(h, e, f)),
 };

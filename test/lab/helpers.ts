@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { BackendError } from '../../backends/errors';
 import { LabDomain, type LabDomainOptions } from '../../backends/lab/model';
 import type { NewServiceAccount } from '../../backends/ports';
-import type { FailureType } from '../../runbook/failures';
 import { buildSessionConfiguration, type SessionConfigurationFile } from '../../runbook/session-configuration';
 
 export const T0 = Date.parse('2030-01-01T00:00:00.000Z');
@@ -69,10 +68,6 @@ export async function caughtAsync(p: Promise<unknown>): Promise<BackendError> {
     throw err;
   }
   throw new Error('expected a BackendError, nothing was thrown');
-}
-
-export function expectType(err: BackendError, type: FailureType): void {
-  expect({ type: err.type, message: err.message }).toEqual({ type, message: expect.any(String) });
 }
 
 export function tempStateFile(): string {

@@ -99,13 +99,17 @@ describe('lab hosts: identity', () => {
     expect(err.message).toMatch(/cannot retrieve the managed password/);
     expect(lab.testServiceAccount('server3.lab.local', 'svc-remote')).toBe(false);
     advance(915_000);
-    expect(lab.invokeIdentityProbe('server3.lab.local', 'JEA-Remote', IDENTITY_PROBE_FUNCTION)).toBe('LAB\\svc-remote$');
+    expect(lab.invokeIdentityProbe('server3.lab.local', 'JEA-Remote', IDENTITY_PROBE_FUNCTION)).toBe(
+      'LAB\\svc-remote$',
+    );
   });
 
   it('falls back to another DC when the site DCs are down', () => {
     const { lab } = registered(['SERVER3$'], 'server3.lab.local');
     lab.addFault({ kind: 'dc-down', dc: 'dc4.lab.local' });
-    expect(lab.invokeIdentityProbe('server3.lab.local', 'JEA-Remote', IDENTITY_PROBE_FUNCTION)).toBe('LAB\\svc-remote$');
+    expect(lab.invokeIdentityProbe('server3.lab.local', 'JEA-Remote', IDENTITY_PROBE_FUNCTION)).toBe(
+      'LAB\\svc-remote$',
+    );
   });
 
   it('group mode needs a Kerberos ticket purge after the membership change', () => {
@@ -158,7 +162,13 @@ describe('lab hosts: identity', () => {
 describe('lab faults', () => {
   it("fail-operation 'after' does the work, then fails; `times` limits it", () => {
     const { lab } = clockedLab();
-    lab.addFault({ kind: 'fail-operation', operation: 'createServiceAccount', failureType: 'TransientFault', when: 'after', times: 1 });
+    lab.addFault({
+      kind: 'fail-operation',
+      operation: 'createServiceAccount',
+      failureType: 'TransientFault',
+      when: 'after',
+      times: 1,
+    });
     const err = caught(() => lab.createServiceAccount('dc1.lab.local', gmsaSpec()));
     expect(err.type).toBe(FailureType.TransientFault);
     expect(lab.getServiceAccount('dc1.lab.local', 'svc-remote')).not.toBeNull();
@@ -189,7 +199,8 @@ describe('lab faults', () => {
     const c = clockedLab();
     const { lab } = c;
     lab.addFault({ kind: 'fail-operation', operation: 'startRegistration', failureType: 'AccessDenied' });
-    for (let i = 0; i < 3; i++) expect(caught(() => lab.startRegistration(S1, pssc())).type).toBe(FailureType.AccessDenied);
+    for (let i = 0; i < 3; i++)
+      expect(caught(() => lab.startRegistration(S1, pssc())).type).toBe(FailureType.AccessDenied);
     lab.clearFaults();
 
     lab.addFault({ kind: 'host-unreachable', host: S1, durationMs: 5_000 });

@@ -134,7 +134,9 @@ describe('lab directory rules', () => {
     expect(err.type).toBe(FailureType.KdsRootKeyMissing);
     expect(err.message).toMatch(/Key does not exist.*0x8009000D/);
     lab.clearKdsRootKeys();
-    expect(caught(() => lab.createServiceAccount('dc1.lab.local', gmsaSpec())).type).toBe(FailureType.KdsRootKeyMissing);
+    expect(caught(() => lab.createServiceAccount('dc1.lab.local', gmsaSpec())).type).toBe(
+      FailureType.KdsRootKeyMissing,
+    );
     lab.setKdsRootKey(new Date(T0 - 11 * HOUR).toISOString());
     expect(lab.createServiceAccount('dc1.lab.local', gmsaSpec()).samAccountName).toBe('svc-remote$');
   });

@@ -72,7 +72,11 @@ describe('lab server', () => {
 
   it('answers 503 for retryable types, 422 for the rest, 404 for unknown methods, 400 for bad admin input', async () => {
     const post = (path: string, body: unknown) =>
-      fetch(`${lab.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      fetch(`${lab.url}${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
     const ok = await post('/rpc/directory/getKdsRootKeys', { args: ['dc1.lab.local'] });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { result: unknown[] }).result).toHaveLength(1);
@@ -105,7 +109,12 @@ describe('lab server', () => {
 
   it('admin client: faults, KDS keys, seeds, replicateNow, comparable state', async () => {
     const backend = createLabBackend(lab.url);
-    const id = await admin.addFault({ kind: 'fail-operation', operation: 'getKdsRootKeys', failureType: 'TransientFault', times: 1 });
+    const id = await admin.addFault({
+      kind: 'fail-operation',
+      operation: 'getKdsRootKeys',
+      failureType: 'TransientFault',
+      times: 1,
+    });
     expect(await admin.listFaults()).toEqual([expect.objectContaining({ id, remaining: 1, when: 'before' })]);
     await admin.removeFault(id);
     expect(await admin.listFaults()).toEqual([]);
@@ -119,7 +128,11 @@ describe('lab server', () => {
     expect(await backend.directory.getKdsRootKeys('dc1.lab.local')).toEqual([]);
 
     const fresh = await admin.comparableState();
-    const seeded = await admin.seedServiceAccount({ name: 'svc-old', principals: ['SERVER2$'], description: 'pre-existing' });
+    const seeded = await admin.seedServiceAccount({
+      name: 'svc-old',
+      principals: ['SERVER2$'],
+      description: 'pre-existing',
+    });
     expect(seeded.description).toBe('pre-existing');
     await admin.seedUser({ name: 'svc-app', dc: 'dc4.lab.local' });
     expect((await caughtAsync(admin.seedUser({ name: 'svc-app', dc: 'dc4.lab.local' }))).type).toBe(
@@ -146,7 +159,9 @@ describe('lab server', () => {
     // A client timeout shorter than the hang is the lab being unavailable.
     await admin.addFault({ kind: 'winrm-hang', host: 'server2', hangMs: 1_000, remaining: 1 });
     const impatient = createLabBackend(lab.url, { timeoutMs: 100 });
-    expect((await caughtAsync(impatient.hosts.probeHost('server2.lab.local'))).type).toBe(FailureType.BackendUnavailable);
+    expect((await caughtAsync(impatient.hosts.probeHost('server2.lab.local'))).type).toBe(
+      FailureType.BackendUnavailable,
+    );
   });
 });
 

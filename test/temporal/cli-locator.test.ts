@@ -42,7 +42,10 @@ describe('locateTemporalCli', () => {
 
   it('finds `temporal` on PATH before the cached build', async () => {
     const onPath = await writeExecutable(path.join(tmp, 'bin', 'temporal'), FAKE_CLI);
-    const env = { PATH: `${emptyDir}${path.delimiter}${path.dirname(onPath)}`, XDG_CACHE_HOME: path.join(tmp, 'cache') };
+    const env = {
+      PATH: `${emptyDir}${path.delimiter}${path.dirname(onPath)}`,
+      XDG_CACHE_HOME: path.join(tmp, 'cache'),
+    };
     const cached = await writeExecutable(cachedTemporalCliPath(env), FAKE_CLI);
     expect(cached).toBe(path.join(tmp, 'cache', 'gmsa-runbooks', 'temporal-cli', TEMPORAL_CLI_VERSION, 'temporal'));
     await expect(locateTemporalCli({ env, build: false, log })).resolves.toBe(onPath);

@@ -7,7 +7,13 @@ import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TicketKey } from '../../runbook/search-attributes';
 import { locateTemporalCli } from '../../temporal/cli-locator';
-import { DevServerStartError, findFreePort, isPortFree, startDevServer, type DevServer } from '../../temporal/dev-server';
+import {
+  DevServerStartError,
+  findFreePort,
+  isPortFree,
+  startDevServer,
+  type DevServer,
+} from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 
 describe('startDevServer', () => {

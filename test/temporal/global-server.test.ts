@@ -28,9 +28,12 @@ describe('global Temporal server', () => {
     for (const name of ['TicketKey', 'GmsaName', 'RunbookStep', 'RunbookState']) {
       expect(customAttributes?.[name]).toBe(keyword);
     }
-    expect(SEARCH_ATTRIBUTES.map((key) => key.name).sort()).toEqual(
-      ['GmsaName', 'RunbookState', 'RunbookStep', 'TicketKey'],
-    );
+    expect(SEARCH_ATTRIBUTES.map((key) => key.name).sort()).toEqual([
+      'GmsaName',
+      'RunbookState',
+      'RunbookStep',
+      'TicketKey',
+    ]);
   });
 
   it('ensureSearchAttributes is idempotent', async () => {

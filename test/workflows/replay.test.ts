@@ -1,0 +1,56 @@
+/**
+ * Determinism: the recorded history of a happy-path run must replay on today's workflow code. A change to the
+ * workflow that would break runs in flight (reordered activities, an added timer) fails here, not in production.
+ * Re-record deliberately with RECORD_HISTORIES=1 (and say why in the commit).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import {
+  connectTemporal,
+  createTestWorker,
+  sampleRequest,
+  startTestLab,
+  uniqueTaskQueue,
+  workflowBundle,
+} from '../support/runbook-env';
+
+const HAPPY_PATH = join(__dirname, '..', 'histories', 'provision-happy-path.json');
+
+async function recordHappyPath(): Promise<string> {
+  const env = await connectTemporal();
+  const lab = await startTestLab();
+  try {
+    const taskQueue = uniqueTaskQueue('record');
+    const worker = await createTestWorker(env, lab.backend, taskQueue);
+    const request = sampleRequest({ ticket: { key: 'REC-1' } });
+    const handle = await worker.runUntil(async () => {
+      const h = await env.client.workflow.start('provisionGmsaRemoting', {
+        taskQueue,
+        workflowId: `gmsa-provision-REC-1-${Date.now()}`,
+        args: [request],
+      });
+      await h.result();
+      return h;
+    });
+    // The proto's own JSON form (enum names, base64 payloads) is what historyFromJSON reads back.
+    return JSON.stringify(temporal.api.history.v1.History.fromObject(await handle.fetchHistory()).toJSON());
+  } finally {
+    await lab.close();
+    await env.close();
+  }
+}
+
+test('the recorded happy-path history replays on the current workflow code', async () => {
+  if (process.env.RECORD_HISTORIES === '1' || !existsSync(HAPPY_PATH)) {
+    writeFileSync(HAPPY_PATH, JSON.stringify(JSON.parse(await recordHappyPath()), null, 1));
+  }
+  // fromObject, not historyFromJSON: @temporalio/common and @temporalio/proto each carry their own protobufjs copy
+  // here, and historyFromJSON fails across the two ("type must be a Type").
+  const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(HAPPY_PATH, 'utf8')));
+  expect(history.events?.length).toBeGreaterThan(20);
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'recorded-happy-path'),
+  ).resolves.toBeUndefined();
+});
