@@ -88,7 +88,10 @@ export function createDirectoryActivities(backend: Backend) {
         });
         const after = await dir.getServiceAccount(input.dc, input.name);
         if (!after || !carriesMark(after.description, input.mark)) {
-          throw stepFailure(FailureType.ObjectNotFound, `gMSA ${input.name} was not readable on ${input.dc} after creation`);
+          throw stepFailure(
+            FailureType.ObjectNotFound,
+            `gMSA ${input.name} was not readable on ${input.dc} after creation`,
+          );
         }
         return { objectGuid: after.objectGuid, created: true };
       });
@@ -116,7 +119,8 @@ export function createDirectoryActivities(backend: Backend) {
         const have = new Set(lower(sa.principals));
         const missing = change.principals.filter((p) => !have.has(p.toLowerCase()));
         if (missing.length === 0) return sa.principals;
-        return (await dir.setServiceAccountPrincipals(change.dc, sa.objectGuid, [...sa.principals, ...missing])).principals;
+        return (await dir.setServiceAccountPrincipals(change.dc, sa.objectGuid, [...sa.principals, ...missing]))
+          .principals;
       });
     },
 
@@ -148,7 +152,11 @@ export function createDirectoryActivities(backend: Backend) {
               status.converged.push(dc);
               continue;
             }
-            reason = !sa ? 'object not replicated yet' : sa.objectGuid !== input.objectGuid ? 'a different object with this name' : 'principals not replicated yet';
+            reason = !sa
+              ? 'object not replicated yet'
+              : sa.objectGuid !== input.objectGuid
+                ? 'a different object with this name'
+                : 'principals not replicated yet';
           } catch (err) {
             if (!(err instanceof BackendError) || !err.retryable) throw err;
             reason = `unreachable: ${err.message}`;

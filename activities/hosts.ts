@@ -8,11 +8,7 @@ import { BackendError } from '../backends/errors';
 import type { Backend } from '../backends/ports';
 import { FailureType } from '../runbook/failures';
 import { carriesMark } from '../runbook/marks';
-import {
-  IDENTITY_PROBE_FUNCTION,
-  sameAccount,
-  type SessionConfigurationFile,
-} from '../runbook/session-configuration';
+import { IDENTITY_PROBE_FUNCTION, sameAccount, type SessionConfigurationFile } from '../runbook/session-configuration';
 import { stepFailure, typed } from './failures';
 
 export interface HostActivityOptions {
@@ -136,7 +132,10 @@ export function createHostActivities(backend: Backend, options: HostActivityOpti
                 `${host}: endpoint ${cfg.name} was registered by someone else during the run; it is left alone`,
               );
             }
-            if (current.runAsVirtualAccount || !sameAccount(current.groupManagedServiceAccount, cfg.groupManagedServiceAccount)) {
+            if (
+              current.runAsVirtualAccount ||
+              !sameAccount(current.groupManagedServiceAccount, cfg.groupManagedServiceAccount)
+            ) {
               throw stepFailure(
                 FailureType.VirtualAccountIdentity,
                 `${host}: endpoint ${cfg.name} is registered but runs as ${current.groupManagedServiceAccount ?? 'a virtual account'}`,

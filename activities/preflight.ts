@@ -50,7 +50,7 @@ async function pinDomainController(backend: Backend, dcs: DomainController[], pr
       (a, b) =>
         Number(a.site !== preferredSite) - Number(b.site !== preferredSite) || a.hostName.localeCompare(b.hostName),
     );
-  let lastError: unknown;
+  let lastError: BackendError | undefined;
   for (const dc of candidates) {
     try {
       const keys = await backend.directory.getKdsRootKeys(dc.hostName);
@@ -147,7 +147,9 @@ export function createPreflightActivities(backend: Backend) {
               sameAccount(endpoint.groupManagedServiceAccount, `${request.domain.netbios}\\${name}`);
             if (runsAsGmsa) {
               endpointAction = 'adopt';
-              notes.push(`${host}: endpoint ${request.endpoint.name} already runs as the gMSA; adopted, not re-registered`);
+              notes.push(
+                `${host}: endpoint ${request.endpoint.name} already runs as the gMSA; adopted, not re-registered`,
+              );
             } else {
               problems.push({
                 type: FailureType.EndpointConflict,
@@ -182,7 +184,9 @@ export function createPreflightActivities(backend: Backend) {
 
         const hostSites = new Set(hosts.map((h) => h.site));
         const replicationTargets =
-          request.replication.scope === 'all' ? dcs : dcs.filter((dc) => hostSites.has(dc.site) || dc.hostName === pinned.dc);
+          request.replication.scope === 'all'
+            ? dcs
+            : dcs.filter((dc) => hostSites.has(dc.site) || dc.hostName === pinned.dc);
 
         return {
           workflowId,

@@ -22,7 +22,7 @@ export function resolveTarget(): Target {
   };
 }
 
-export async function connectClient(target: Target): Promise<{ client: Client; close(): Promise<void> }> {
+export async function connectClient(target: Target): Promise<{ client: Client; close: () => Promise<void> }> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: target.address });

@@ -15,7 +15,12 @@ import { printOutcome } from './report';
 
 export const SAMPLE_REQUEST_FILE = join(__dirname, '..', '..', 'examples', 'testgmsa-remoting.json');
 
-export async function runDemo(opts: { stateDir: string; once: boolean; keepLab: boolean; timeScale?: number }): Promise<number> {
+export async function runDemo(opts: {
+  stateDir: string;
+  once: boolean;
+  keepLab: boolean;
+  timeScale?: number;
+}): Promise<number> {
   const log = (line: string) => console.log(line);
   log('Starting the embedded stack (Temporal dev server + UI, lab domain, worker)…');
   const stack = await startDevStack({ stateDir: opts.stateDir, timeScale: opts.timeScale, log });
@@ -30,13 +35,17 @@ export async function runDemo(opts: { stateDir: string; once: boolean; keepLab: 
     const { client, close } = await connectClient({ ...stack, address: stack.temporalAddress });
     try {
       const run = await startProvisioning(client, sample, { taskQueue: stack.taskQueue });
-      log(`Started ${run.handle.workflowId}: gMSA ${run.request.gmsa.name} → endpoint ${run.request.endpoint.name} on ${run.request.hosts.join(', ')}`);
+      log(
+        `Started ${run.handle.workflowId}: gMSA ${run.request.gmsa.name} → endpoint ${run.request.endpoint.name} on ${run.request.hosts.join(', ')}`,
+      );
       if (stack.uiUrl) log(`Temporal UI: ${workflowUrl(stack.uiUrl, stack.namespace, run.handle.workflowId)}`);
       const outcome = await watchRun(run.handle);
       printOutcome(outcome);
       if (stack.uiUrl) {
         log(`Temporal UI: ${workflowUrl(stack.uiUrl, stack.namespace, run.handle.workflowId)}`);
-        log(`All runs for this ticket: ${workflowListUrl(stack.uiUrl, stack.namespace, `TicketKey="${run.request.ticket.key}"`)}`);
+        log(
+          `All runs for this ticket: ${workflowListUrl(stack.uiUrl, stack.namespace, `TicketKey="${run.request.ticket.key}"`)}`,
+        );
       }
       if (opts.once || process.env.CI === 'true') return outcome.ok ? 0 : 1;
       log('The stack stays up for the UI. Press Ctrl-C to stop.');

@@ -25,10 +25,18 @@ export function registerLabCommands(program: Command, admin: () => LabAdminClien
     .command('state')
     .description('the lab state as JSON (--comparable: only what a user can see)')
     .option('--comparable', 'per-DC objects, endpoints, memberships and tickets only', false)
-    .action(async (o: { comparable: boolean }) => print(o.comparable ? await admin().comparableState() : await admin().state()));
+    .action(async (o: { comparable: boolean }) =>
+      print(o.comparable ? await admin().comparableState() : await admin().state()),
+    );
 
-  lab.command('events').description('the log of changes made in the lab').action(async () => print(await admin().events()));
-  lab.command('faults').description('the active faults').action(async () => print(await admin().listFaults()));
+  lab
+    .command('events')
+    .description('the log of changes made in the lab')
+    .action(async () => print(await admin().events()));
+  lab
+    .command('faults')
+    .description('the active faults')
+    .action(async () => print(await admin().listFaults()));
 
   lab
     .command('inject <kind>')
@@ -59,14 +67,22 @@ export function registerLabCommands(program: Command, admin: () => LabAdminClien
         durationMs: num(o.durationMs),
       });
       if (!spec.success) {
-        throw new Error(`invalid fault:\n${spec.error.issues.map((i) => `  - ${i.path.join('.') || 'kind'}: ${i.message}`).join('\n')}`);
+        throw new Error(
+          `invalid fault:\n${spec.error.issues.map((i) => `  - ${i.path.join('.') || 'kind'}: ${i.message}`).join('\n')}`,
+        );
       }
       console.log(`fault ${await admin().addFault(spec.data)} injected`);
     });
 
   lab.command('remove-fault <id>').action(async (id: string) => admin().removeFault(id));
-  lab.command('clear-faults').description('remove every fault').action(async () => admin().clearFaults());
-  lab.command('reset').description('back to the seed topology').action(async () => admin().reset());
+  lab
+    .command('clear-faults')
+    .description('remove every fault')
+    .action(async () => admin().clearFaults());
+  lab
+    .command('reset')
+    .description('back to the seed topology')
+    .action(async () => admin().reset());
   lab
     .command('replicate-now')
     .description('deliver every pending replication (repadmin /syncall)')
@@ -78,7 +94,8 @@ export function registerLabCommands(program: Command, admin: () => LabAdminClien
     .option('--clear', 'remove every root key', false)
     .action(async (o: { effective?: string; clear: boolean }) => {
       if (o.clear) return admin().clearKdsRootKeys();
-      if (!o.effective || Number.isNaN(Date.parse(o.effective))) throw new Error('--effective: must be an ISO date-time');
+      if (!o.effective || Number.isNaN(Date.parse(o.effective)))
+        throw new Error('--effective: must be an ISO date-time');
       print(await admin().setKdsRootKey(o.effective));
     });
 }

@@ -65,7 +65,8 @@ program
     try {
       const run = await startProvisioning(client, input, { taskQueue: target.taskQueue });
       console.log(`${run.started ? 'Started' : 'Already running:'} ${run.handle.workflowId}`);
-      if (target.uiUrl) console.log(`Temporal UI: ${workflowUrl(target.uiUrl, target.namespace, run.handle.workflowId)}`);
+      if (target.uiUrl)
+        console.log(`Temporal UI: ${workflowUrl(target.uiUrl, target.namespace, run.handle.workflowId)}`);
       if (o.watch) {
         const outcome = await watchRun(run.handle);
         printOutcome(outcome);

@@ -11,7 +11,9 @@ export function printOutcome(outcome: RunOutcome, print: (line: string) => void 
       return;
     }
     const seconds = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
-    print(`Succeeded in ${seconds.toFixed(1)} s: gMSA ${r.plan.gmsa.name} (${r.plan.gmsa.action}d on ${r.plan.pinnedDc}).`);
+    print(
+      `Succeeded in ${seconds.toFixed(1)} s: gMSA ${r.plan.gmsa.name} (${r.plan.gmsa.action}d on ${r.plan.pinnedDc}).`,
+    );
     for (const [host, identity] of Object.entries(r.identities)) print(`  ${host}: remote identity ${identity}`);
     return;
   }

@@ -13,7 +13,8 @@ export type RunOutcome =
 
 function stepLines(p: RunbookProgress): Map<string, string> {
   const lines = new Map<string, string>();
-  for (const [step, s] of Object.entries(p.steps)) lines.set(step, `${step}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`);
+  for (const [step, s] of Object.entries(p.steps))
+    lines.set(step, `${step}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`);
   for (const [host, steps] of Object.entries(p.hosts)) {
     for (const [step, s] of Object.entries(steps)) {
       lines.set(`${host}/${step}`, `${host} ${step}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`);
@@ -21,9 +22,13 @@ function stepLines(p: RunbookProgress): Map<string, string> {
   }
   if (p.replication) {
     const r = p.replication;
-    lines.set('replication', `replication: ${r.converged.length} DC(s) have it${r.pending.length ? `, waiting for ${r.pending.map((x) => x.dc).join(', ')}` : ''}`);
+    lines.set(
+      'replication',
+      `replication: ${r.converged.length} DC(s) have it${r.pending.length ? `, waiting for ${r.pending.map((x) => x.dc).join(', ')}` : ''}`,
+    );
   }
-  for (const c of p.compensations) lines.set(`undo/${c.name}`, `rollback ${c.name}: ${c.status}${c.detail ? ` — ${c.detail}` : ''}`);
+  for (const c of p.compensations)
+    lines.set(`undo/${c.name}`, `rollback ${c.name}: ${c.status}${c.detail ? ` — ${c.detail}` : ''}`);
   lines.set('state', `state: ${p.state}`);
   return lines;
 }
@@ -68,8 +73,10 @@ export async function outcomeOf(handle: WorkflowHandle): Promise<RunOutcome> {
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;
-      if (cause instanceof CancelledFailure) return { ok: false, state: 'cancelled', type: 'Cancelled', message: cause.message };
-      if (cause instanceof TerminatedFailure) return { ok: false, state: 'terminated', type: 'Terminated', message: cause.message };
+      if (cause instanceof CancelledFailure)
+        return { ok: false, state: 'cancelled', type: 'Cancelled', message: cause.message };
+      if (cause instanceof TerminatedFailure)
+        return { ok: false, state: 'terminated', type: 'Terminated', message: cause.message };
       if (cause instanceof ApplicationFailure) {
         return {
           ok: false,

@@ -10,13 +10,7 @@ export type HostStep = (typeof HOST_STEPS)[number];
 export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 export type RunbookState =
-  | 'running'
-  | 'planned'
-  | 'succeeded'
-  | 'rolling-back'
-  | 'rolled-back'
-  | 'cancelled'
-  | 'needs-human';
+  'running' | 'planned' | 'succeeded' | 'rolling-back' | 'rolled-back' | 'cancelled' | 'needs-human';
 
 export interface StepProgress {
   status: StepStatus;

@@ -54,7 +54,10 @@ export const EndpointSchema = z
     /** Only with this flag may an endpoint be anything but RestrictedRemoteServer (NoLanguage, a fixed command set). */
     allowUnrestrictedSessionType: z.boolean().default(false),
     roleDefinitions: z
-      .record(z.string().regex(ROLE_PRINCIPAL_PATTERN, 'must be a principal like LAB\\JEA-Operators'), RoleDefinitionSchema)
+      .record(
+        z.string().regex(ROLE_PRINCIPAL_PATTERN, 'must be a principal like LAB\\JEA-Operators'),
+        RoleDefinitionSchema,
+      )
       .refine((r) => Object.keys(r).length > 0, 'must map at least one principal to its roles'),
     transcriptDirectory: z
       .string()
@@ -84,7 +87,11 @@ export const ReplicationPolicySchema = z.object({
   /** How long to wait between asking every DC for the object. */
   pollIntervalSeconds: z.number().min(0.1, 'must be at least 0.1 s').max(3600, 'must be at most 3600 s').default(15),
   /** Give up (ReplicationTimeout, then roll back) when not every DC has it by then. */
-  timeoutSeconds: z.number().min(1, 'must be at least 1 s').max(7 * 24 * 3600, 'must be at most 7 days').default(1800),
+  timeoutSeconds: z
+    .number()
+    .min(1, 'must be at least 1 s')
+    .max(7 * 24 * 3600, 'must be at most 7 days')
+    .default(1800),
   /** `all`: every DC in the domain; `host-sites`: the DCs in the sites of the target hosts. */
   scope: z.enum(['all', 'host-sites']).default('all'),
   /** Ask AD to replicate the object right away (Sync-ADObject) instead of waiting for the schedule. */
@@ -173,10 +180,12 @@ export class RunbookRequestError extends Error {
 }
 
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => {
-    if (typeof key === 'number') return `${acc}[${key}]`;
-    return acc ? `${acc}.${String(key)}` : String(key);
-  }, '') || '(request)';
+  return (
+    path.reduce<string>((acc, key) => {
+      if (typeof key === 'number') return `${acc}[${key}]`;
+      return acc ? `${acc}.${String(key)}` : String(key);
+    }, '') || '(request)'
+  );
 }
 
 export function requestProblems(error: z.ZodError): RequestProblem[] {

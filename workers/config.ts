@@ -9,7 +9,10 @@ export const DEFAULT_TASK_QUEUE = 'gmsa-runbooks';
 const WorkerEnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1, 'must be host:port of the Temporal frontend').default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  GMSA_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a task queue name').default(DEFAULT_TASK_QUEUE),
+  GMSA_TASK_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a task queue name')
+    .default(DEFAULT_TASK_QUEUE),
   GMSA_BACKEND: z.enum(['lab']).default('lab'),
   GMSA_LAB_URL: z.url({ protocol: /^https?$/, error: 'must be the lab URL, like http://127.0.0.1:8700' }).optional(),
   GMSA_HOST_POLL_MS: z.coerce.number().int().min(10, 'must be at least 10 ms').max(60000).default(500),

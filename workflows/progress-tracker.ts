@@ -35,7 +35,10 @@ export class ProgressTracker {
       currentStep: 'preflight',
       steps: Object.fromEntries(RUN_STEPS.map((s) => [s, pending()])) as Record<RunStep, StepProgress>,
       hosts: Object.fromEntries(
-        init.hosts.map((h) => [h, Object.fromEntries(HOST_STEPS.map((s) => [s, pending()])) as Record<HostStep, StepProgress>]),
+        init.hosts.map((h) => [
+          h,
+          Object.fromEntries(HOST_STEPS.map((s) => [s, pending()])) as Record<HostStep, StepProgress>,
+        ]),
       ),
       replication: null,
       compensations: [],
@@ -114,7 +117,10 @@ function renderDetails(p: RunbookProgress): string {
     lines.push(`| ${host} | ` + HOST_STEPS.map((s) => steps[s].status).join(' | ') + ' |');
   }
   if (p.replication) {
-    lines.push('', `Replication: ${p.replication.converged.length} DC(s) have it; waiting for ${p.replication.pending.map((x) => x.dc).join(', ') || 'none'}`);
+    lines.push(
+      '',
+      `Replication: ${p.replication.converged.length} DC(s) have it; waiting for ${p.replication.pending.map((x) => x.dc).join(', ') || 'none'}`,
+    );
   }
   if (p.failure) lines.push('', `Failure: \`${p.failure.type}\` ${p.failure.message}`);
   if (p.compensations.length) {

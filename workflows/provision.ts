@@ -22,13 +22,23 @@ import { FailureType } from '../runbook/failures';
 import { runMark } from '../runbook/marks';
 import type { HostPlan, ProvisionPlan } from '../runbook/plan';
 import type { ProvisionResult, RollbackReport } from '../runbook/progress';
-import { requestProblems, RunbookRequestSchema, type RunbookRequest, type RunbookRequestInput } from '../runbook/request';
+import {
+  requestProblems,
+  RunbookRequestSchema,
+  type RunbookRequest,
+  type RunbookRequestInput,
+} from '../runbook/request';
 import { buildSessionConfiguration } from '../runbook/session-configuration';
 import { PROGRESS_QUERY_DESCRIPTION, progressQuery } from './definitions';
 import { ProgressTracker } from './progress-tracker';
 import { failureOf, Saga } from './saga';
 
-const TRANSPORT_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 };
+const TRANSPORT_RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 6,
+};
 
 /** Forward steps: wait for a cancelled activity to stop before compensating, so undo never races the step. */
 const forward: ActivityOptions = {
@@ -76,6 +86,8 @@ async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Pro
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  // Rethrown as the activity raised it: its failure type decides the run's outcome.
+  // eslint-disable-next-line @typescript-eslint/only-throw-error
   if (firstError !== undefined) throw firstError;
 }
 
@@ -103,7 +115,11 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       { ...forward, summary: `Preflight ${request.gmsa.name} for ${request.hosts.length} host(s)` },
       [{ request, workflowId, mark }],
     );
-    progress.step('preflight', 'done', `pinned DC ${plan.pinnedDc}; ${plan.notes.join('; ') || 'nothing pre-existing'}`);
+    progress.step(
+      'preflight',
+      'done',
+      `pinned DC ${plan.pinnedDc}; ${plan.notes.join('; ') || 'nothing pre-existing'}`,
+    );
     if (request.dryRun) {
       for (const s of ['create-gmsa', 'wait-replication', 'hosts'] as const) progress.step(s, 'skipped', 'dry run');
       progress.state('planned', 'done');
@@ -113,7 +129,11 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     // 2. The gMSA, on the pinned DC only.
     progress.step('create-gmsa', 'running');
     const objectGuid = await createOrAdoptGmsa(request, plan, saga);
-    progress.step('create-gmsa', 'done', `${plan.gmsa.action === 'adopt' ? 'adopted' : 'created'} ${objectGuid} on ${plan.pinnedDc}`);
+    progress.step(
+      'create-gmsa',
+      'done',
+      `${plan.gmsa.action === 'adopt' ? 'adopted' : 'created'} ${objectGuid} on ${plan.pinnedDc}`,
+    );
 
     // 3. Every DC that matters has it, with the principals, before any host asks its DC for the password.
     progress.step('wait-replication', 'running');
@@ -326,4 +346,3 @@ async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker): Pr
     report,
   );
 }
-

@@ -12,7 +12,7 @@ export const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 export interface Clocked {
   lab: LabDomain;
   /** Move the lab's clock forward by ms. */
-  advance(ms: number): void;
+  advance: (ms: number) => void;
   at(): number;
 }
 

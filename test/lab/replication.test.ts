@@ -152,7 +152,7 @@ describe('lab directory rules', () => {
     const { lab } = clockedLab();
     const sa = lab.createServiceAccount('dc1.lab.local', gmsaSpec('svc-remote', ['server1$', 'gmsa-remoting-hosts']));
     expect(sa).toEqual({
-      objectGuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      objectGuid: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
       objectClass: 'msDS-GroupManagedServiceAccount',
       samAccountName: 'svc-remote$',
       distinguishedName: 'CN=svc-remote,CN=Managed Service Accounts,DC=lab,DC=local',

@@ -1,4 +1,6 @@
 /** Each rule of the request contract rejects its bad input with a message that names the field. */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
+   these tests build deliberately ill-typed requests, as a file or a webhook would send them */
 import { parseRunbookRequest, RunbookRequestError, type RunbookRequestInput } from '../../runbook/request';
 import { sampleRequest } from '../support/runbook-env';
 
@@ -25,7 +27,11 @@ test('the sample request is valid and gets its defaults', () => {
 });
 
 test('names are normalised: hosts and DNS lower-case, NetBIOS upper-case', () => {
-  const input: RunbookRequestInput = { ...sampleRequest(), hosts: ['SERVER1.LAB.LOCAL'], domain: { netbios: 'lab', dns: 'LAB.local' } };
+  const input: RunbookRequestInput = {
+    ...sampleRequest(),
+    hosts: ['SERVER1.LAB.LOCAL'],
+    domain: { netbios: 'lab', dns: 'LAB.local' },
+  };
   const r = parseRunbookRequest(input);
   expect(r.hosts).toEqual(['server1.lab.local']);
   expect(r.domain).toEqual({ netbios: 'LAB', dns: 'lab.local' });
@@ -41,19 +47,54 @@ test.each<[string, (r: Record<string, any>) => void, string, RegExp]>([
   ['no hosts', (r) => (r.hosts = []), 'hosts', /at least one host/],
   ['the same host twice', (r) => (r.hosts = ['server1.lab.local', 'server1.lab.local']), 'hosts', /twice/],
   ['built-in endpoint name', (r) => (r.endpoint.name = 'Microsoft.PowerShell'), 'endpoint.name', /Microsoft\.\*/],
-  ['built-in endpoint name, other case', (r) => (r.endpoint.name = 'microsoft.powershell32'), 'endpoint.name', /built-in/],
+  [
+    'built-in endpoint name, other case',
+    (r) => (r.endpoint.name = 'microsoft.powershell32'),
+    'endpoint.name',
+    /built-in/,
+  ],
   ['endpoint name with a quote', (r) => (r.endpoint.name = "x'; rm"), 'endpoint.name', /letters, digits/],
-  ['session type other than RRS', (r) => (r.endpoint.sessionType = 'Default'), 'endpoint.sessionType', /RestrictedRemoteServer unless/],
-  ['unknown session type', (r) => (r.endpoint.sessionType = 'DefaultRemoteShell'), 'endpoint.sessionType', /expected one of|Invalid option/i],
-  ['no role definitions', (r) => (r.endpoint.roleDefinitions = {}), 'endpoint.roleDefinitions', /at least one principal/],
-  ['relative transcript directory', (r) => (r.endpoint.transcriptDirectory = 'transcripts'), 'endpoint.transcriptDirectory', /absolute local Windows path/],
+  [
+    'session type other than RRS',
+    (r) => (r.endpoint.sessionType = 'Default'),
+    'endpoint.sessionType',
+    /RestrictedRemoteServer unless/,
+  ],
+  [
+    'unknown session type',
+    (r) => (r.endpoint.sessionType = 'DefaultRemoteShell'),
+    'endpoint.sessionType',
+    /expected one of|Invalid option/i,
+  ],
+  [
+    'no role definitions',
+    (r) => (r.endpoint.roleDefinitions = {}),
+    'endpoint.roleDefinitions',
+    /at least one principal/,
+  ],
+  [
+    'relative transcript directory',
+    (r) => (r.endpoint.transcriptDirectory = 'transcripts'),
+    'endpoint.transcriptDirectory',
+    /absolute local Windows path/,
+  ],
   ['NetBIOS name with a dot', (r) => (r.domain.netbios = 'lab.local'), 'domain.netbios', /NetBIOS/],
   ['DNS domain that is one label', (r) => (r.domain.dns = 'lab'), 'domain.dns', /fully qualified/],
   ['ticket key with spaces', (r) => (r.ticket.key = 'OPS 1'), 'ticket.key', /ticket key/],
   ['group mode without a group', (r) => (r.principals = { mode: 'group' }), 'principals.group', /./],
   ['fan-out of zero', (r) => (r.maxParallelHosts = 0), 'maxParallelHosts', /at least 1/],
-  ['replication poll interval of zero', (r) => (r.replication = { pollIntervalSeconds: 0 }), 'replication.pollIntervalSeconds', /at least 0.1/],
-  ['description with a control character', (r) => (r.gmsa.description = 'a\u0007b'), 'gmsa.description', /control characters/],
+  [
+    'replication poll interval of zero',
+    (r) => (r.replication = { pollIntervalSeconds: 0 }),
+    'replication.pollIntervalSeconds',
+    /at least 0.1/,
+  ],
+  [
+    'description with a control character',
+    (r) => (r.gmsa.description = 'a\u0007b'),
+    'gmsa.description',
+    /control characters/,
+  ],
 ])('%s is refused, naming %s', (_what, mutate, field, rule) => {
   const problems = problemsFor(mutate);
   const problem = problems.find((p) => p.field === field);

@@ -9,6 +9,7 @@ import { outcomeOf } from '../../client/watch';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunbookRequestInput } from '../../runbook/request';
 import type { ProvisionResult } from '../../runbook/progress';
+import type { provisionGmsaRemoting } from '../../workflows';
 import {
   connectTemporal,
   createTestWorker,
@@ -45,7 +46,7 @@ beforeEach(async () => {
 });
 
 function start(request: RunbookRequestInput) {
-  return env.client.workflow.start('provisionGmsaRemoting', {
+  return env.client.workflow.start<typeof provisionGmsaRemoting>('provisionGmsaRemoting', {
     taskQueue,
     workflowId: `gmsa-provision-${request.ticket.key}`,
     args: [request],
@@ -112,7 +113,10 @@ test('happy path: two hosts end with an endpoint that runs as LAB\\TestgMSA$', a
 
   const progress = await handle.query(progressQuery);
   expect(progress.state).toBe('succeeded');
-  expect(progress.hosts['server2.lab.local']['verify-identity']).toMatchObject({ status: 'done', detail: 'LAB\\TestgMSA$' });
+  expect(progress.hosts['server2.lab.local']['verify-identity']).toMatchObject({
+    status: 'done',
+    detail: 'LAB\\TestgMSA$',
+  });
   const described = await handle.describe();
   expect(described.searchAttributes).toBeDefined();
 });
@@ -147,7 +151,10 @@ test('group mode: hosts join the group and need a ticket purge before the gMSA w
 test.each([
   ['create-gmsa (after the object was written)', { operation: 'createServiceAccount', when: 'after' as const }],
   ['install', { operation: 'testServiceAccount', when: 'before' as const, target: 'server2.lab.local' }],
-  ['register-endpoint (after the job started)', { operation: 'startRegistration', when: 'after' as const, target: 'server2.lab.local' }],
+  [
+    'register-endpoint (after the job started)',
+    { operation: 'startRegistration', when: 'after' as const, target: 'server2.lab.local' },
+  ],
   ['verify-identity', { operation: 'invokeIdentityProbe', when: 'before' as const, target: 'server2.lab.local' }],
 ])('failure at %s rolls back to the state before the run', async (_step, fault) => {
   const before = await settledState();
@@ -162,7 +169,11 @@ test.each([
 });
 
 test('a pre-existing gMSA in the wanted state is adopted and survives rollback', async () => {
-  await lab.admin.seedServiceAccount({ name: 'TestgMSA', principals: ['SERVER1$', 'SERVER2$'], description: 'made by hand' });
+  await lab.admin.seedServiceAccount({
+    name: 'TestgMSA',
+    principals: ['SERVER1$', 'SERVER2$'],
+    description: 'made by hand',
+  });
   const before = await settledState();
   await lab.admin.addFault({
     kind: 'fail-operation',
@@ -183,7 +194,12 @@ test('a pre-existing gMSA in the wanted state is adopted and survives rollback',
 test('an adopted gMSA gets only the missing principals, and rollback removes only those', async () => {
   await lab.admin.seedServiceAccount({ name: 'TestgMSA', principals: ['SERVER4$'] });
   const before = await settledState();
-  await lab.admin.addFault({ kind: 'fail-operation', operation: 'invokeIdentityProbe', failureType: 'AccessDenied', when: 'before' });
+  await lab.admin.addFault({
+    kind: 'fail-operation',
+    operation: 'invokeIdentityProbe',
+    failureType: 'AccessDenied',
+    when: 'before',
+  });
 
   await failureOf(sampleRequest());
 
@@ -232,7 +248,9 @@ test('an endpoint that runs as a virtual account fails verification for good and
   expect(failure.type).toBe('VirtualAccountIdentity');
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toContain('WinRM Virtual Users\\');
-  const probes = (await lab.admin.events()).filter((e) => e.op === 'invokeIdentityProbe' && e.target === 'server1.lab.local');
+  const probes = (await lab.admin.events()).filter(
+    (e) => e.op === 'invokeIdentityProbe' && e.target === 'server1.lab.local',
+  );
   expect(probes.length).toBeLessThanOrEqual(1); // not retried
   await lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);

@@ -48,7 +48,9 @@ test('the recorded happy-path history replays on the current workflow code', asy
   }
   // fromObject, not historyFromJSON: @temporalio/common and @temporalio/proto each carry their own protobufjs copy
   // here, and historyFromJSON fails across the two ("type must be a Type").
-  const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(HAPPY_PATH, 'utf8')));
+  const history = temporal.api.history.v1.History.fromObject(
+    JSON.parse(readFileSync(HAPPY_PATH, 'utf8')) as Record<string, unknown>,
+  );
   expect(history.events?.length).toBeGreaterThan(20);
   await expect(
     Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'recorded-happy-path'),

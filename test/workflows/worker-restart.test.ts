@@ -7,7 +7,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { progressQuery } from '../../workflows/definitions';
 import type { ProvisionResult } from '../../runbook/progress';
-import { connectTemporal, sampleRequest, startTestLab, uniqueTaskQueue, type TemporalTestEnv, type TestLab } from '../support/runbook-env';
+import type { provisionGmsaRemoting } from '../../workflows';
+import {
+  connectTemporal,
+  sampleRequest,
+  startTestLab,
+  uniqueTaskQueue,
+  type TemporalTestEnv,
+  type TestLab,
+} from '../support/runbook-env';
 
 const WORKER_MAIN = join(__dirname, '..', '..', 'dist', 'workers', 'main.js');
 
@@ -57,7 +65,7 @@ test('a worker killed during the replication wait: a new worker finishes the run
   const first = await spawnWorker(taskQueue);
 
   const request = sampleRequest({ replication: { pollIntervalSeconds: 1, timeoutSeconds: 120 } });
-  const handle = await env.client.workflow.start('provisionGmsaRemoting', {
+  const handle = await env.client.workflow.start<typeof provisionGmsaRemoting>('provisionGmsaRemoting', {
     taskQueue,
     workflowId: `gmsa-provision-${request.ticket.key}`,
     args: [request],
