@@ -5,19 +5,13 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import { BackendError } from '../backends/errors';
-import type { Backend, ServiceAccount } from '../backends/ports';
+import type { Backend, NewServiceAccount, ServiceAccount } from '../backends/ports';
 import { FailureType } from '../runbook/failures';
 import { carriesMark } from '../runbook/marks';
 import { stepFailure, typed } from './failures';
 
-export interface EnsureServiceAccountInput {
+export interface EnsureServiceAccountInput extends NewServiceAccount {
   dc: string;
-  name: string;
-  dnsHostName: string;
-  description: string;
-  principals: string[];
-  kerberosEncryptionTypes: string[];
-  managedPasswordIntervalInDays: number;
   mark: string;
 }
 
@@ -78,14 +72,8 @@ export function createDirectoryActivities(backend: Backend) {
             `gMSA ${input.name} appeared on ${input.dc} after preflight and is not this run's; it is left alone`,
           );
         }
-        await dir.createServiceAccount(input.dc, {
-          name: input.name,
-          dnsHostName: input.dnsHostName,
-          description: input.description,
-          principals: input.principals,
-          kerberosEncryptionTypes: input.kerberosEncryptionTypes,
-          managedPasswordIntervalInDays: input.managedPasswordIntervalInDays,
-        });
+        const { dc, mark: _mark, ...spec } = input;
+        await dir.createServiceAccount(dc, spec);
         const after = await dir.getServiceAccount(input.dc, input.name);
         if (!after || !carriesMark(after.description, input.mark)) {
           throw stepFailure(

@@ -13,7 +13,12 @@ import {
   type StepProgress,
   type StepStatus,
 } from '../runbook/progress';
-import { RunbookState as RunbookStateKey, RunbookStep as RunbookStepKey } from '../runbook/search-attributes';
+import {
+  GmsaName,
+  RunbookState as RunbookStateKey,
+  RunbookStep as RunbookStepKey,
+  TicketKey,
+} from '../runbook/search-attributes';
 
 const now = () => new Date().toISOString(); // deterministic in the workflow sandbox
 
@@ -45,6 +50,11 @@ export class ProgressTracker {
       failure: null,
       updatedAt: now(),
     };
+    // However the run was started (CLI, webhook, UI, schedule), it is findable by ticket and gMSA.
+    upsertSearchAttributes([
+      { key: TicketKey, value: init.ticketKey },
+      { key: GmsaName, value: init.gmsaName },
+    ]);
     this.publish();
   }
 

@@ -952,30 +952,21 @@ function initialState(topology: LabTopology, timeScale: number, now: number): La
       distinguishedName: `CN=${user},CN=Users,${base}`,
     });
   }
-  for (const dc of topology.domainControllers) {
-    const sam = computerSamFor(dc.hostName);
+  // DCs live in OU=Domain Controllers, member servers in CN=Computers; both have computer accounts (`DC1$`).
+  const computer = (hostName: string, container: string) => {
+    const sam = computerSamFor(hostName);
     const name = sam.slice(0, -1);
     objects.push({
       objectClass: 'computer',
       objectGuid: guid(sam),
       samAccountName: sam,
       name,
-      dnsHostName: dc.hostName,
-      distinguishedName: `CN=${name},OU=Domain Controllers,${base}`,
+      dnsHostName: hostName,
+      distinguishedName: `CN=${name},${container},${base}`,
     });
-  }
-  for (const host of topology.hosts) {
-    const sam = computerSamFor(host.hostName);
-    const name = sam.slice(0, -1);
-    objects.push({
-      objectClass: 'computer',
-      objectGuid: guid(sam),
-      samAccountName: sam,
-      name,
-      dnsHostName: host.hostName,
-      distinguishedName: `CN=${name},CN=Computers,${base}`,
-    });
-  }
+  };
+  for (const dc of topology.domainControllers) computer(dc.hostName, 'OU=Domain Controllers');
+  for (const host of topology.hosts) computer(host.hostName, 'CN=Computers');
   for (const g of topology.groups) {
     objects.push({
       objectClass: 'group',

@@ -10,6 +10,7 @@ import { progressQuery } from '../../workflows/definitions';
 import type { RunbookRequestInput } from '../../runbook/request';
 import type { ProvisionResult } from '../../runbook/progress';
 import type { provisionGmsaRemoting } from '../../workflows';
+import { GmsaName, RunbookState, RunbookStep, TicketKey } from '../../runbook/search-attributes';
 import {
   connectTemporal,
   createTestWorker,
@@ -65,6 +66,16 @@ async function failureOf(request: RunbookRequestInput): Promise<ApplicationFailu
   return cause as ApplicationFailure;
 }
 
+/** Every identity probe fails with a non-retryable AccessDenied: the last step fails, after all the others. */
+function failVerificationForGood() {
+  return lab.admin.addFault({
+    kind: 'fail-operation',
+    operation: 'invokeIdentityProbe',
+    failureType: 'AccessDenied',
+    when: 'before',
+  });
+}
+
 /** What the lab looks like to a user once every pending replication has arrived. */
 async function settledState() {
   await lab.admin.replicateNow();
@@ -96,7 +107,6 @@ test('happy path: two hosts end with an endpoint that runs as LAB\\TestgMSA$', a
   expect(result.plan.gmsa.action).toBe('create');
 
   // Every DC has it with both hosts as principals; both hosts have the endpoint, running as the gMSA.
-  const state = await lab.admin.state();
   for (const dc of ['dc1.lab.local', 'dc2.lab.local', 'dc3.lab.local', 'dc4.lab.local']) {
     const sa = await lab.backend.directory.getServiceAccount(dc, 'TestgMSA');
     expect(sa?.principals.sort()).toEqual(['SERVER1$', 'SERVER2$']);
@@ -109,7 +119,6 @@ test('happy path: two hosts end with an endpoint that runs as LAB\\TestgMSA$', a
     expect(cfg?.runAsVirtualAccount).toBe(false);
     expect(cfg?.sessionType).toBe('RestrictedRemoteServer');
   }
-  expect(state).toBeDefined();
 
   const progress = await handle.query(progressQuery);
   expect(progress.state).toBe('succeeded');
@@ -117,8 +126,12 @@ test('happy path: two hosts end with an endpoint that runs as LAB\\TestgMSA$', a
     status: 'done',
     detail: 'LAB\\TestgMSA$',
   });
-  const described = await handle.describe();
-  expect(described.searchAttributes).toBeDefined();
+  // Findable in the UI by ticket and gMSA, with the final step and state.
+  const attributes = (await handle.describe()).typedSearchAttributes;
+  expect(attributes.get(TicketKey)).toBe(progress.ticketKey);
+  expect(attributes.get(GmsaName)).toBe('TestgMSA');
+  expect(attributes.get(RunbookStep)).toBe('done');
+  expect(attributes.get(RunbookState)).toBe('succeeded');
 });
 
 test('dry run returns the plan and changes nothing', async () => {
@@ -175,12 +188,7 @@ test('a pre-existing gMSA in the wanted state is adopted and survives rollback',
     description: 'made by hand',
   });
   const before = await settledState();
-  await lab.admin.addFault({
-    kind: 'fail-operation',
-    operation: 'invokeIdentityProbe',
-    failureType: 'AccessDenied',
-    when: 'before',
-  });
+  await failVerificationForGood();
 
   const failure = await failureOf(sampleRequest());
 
@@ -194,12 +202,7 @@ test('a pre-existing gMSA in the wanted state is adopted and survives rollback',
 test('an adopted gMSA gets only the missing principals, and rollback removes only those', async () => {
   await lab.admin.seedServiceAccount({ name: 'TestgMSA', principals: ['SERVER4$'] });
   const before = await settledState();
-  await lab.admin.addFault({
-    kind: 'fail-operation',
-    operation: 'invokeIdentityProbe',
-    failureType: 'AccessDenied',
-    when: 'before',
-  });
+  await failVerificationForGood();
 
   await failureOf(sampleRequest());
 
