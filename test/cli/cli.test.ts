@@ -1,0 +1,64 @@
+/**
+ * The command line as a user runs it: the compiled `gmsa-runbook` in its own process, against the test run's
+ * Temporal server (TEMPORAL_ADDRESS from global setup).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectTemporal, uniqueTaskQueue } from '../support/runbook-env';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+let dir: string;
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does)`);
+  dir = mkdtempSync(join(tmpdir(), 'gmsa-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GMSA_STATE_DIR: join(dir, 'state'), ...env },
+    timeout: 120_000,
+  });
+}
+
+test('start refuses a bad request file, naming every field, and starts nothing', async () => {
+  const file = join(dir, 'bad.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ticket: { key: 'BAD-1' },
+      domain: { netbios: 'LAB', dns: 'lab.local' },
+      gmsa: { name: 'this-name-is-too-long' },
+      hosts: ['server1'],
+      endpoint: { name: 'Microsoft.PowerShell', roleDefinitions: {}, transcriptDirectory: 'C:\\T' },
+    }),
+  );
+  const run = cli(['start', '--file', file]);
+
+  expect(run.status).toBe(2);
+  for (const field of ['gmsa.name', 'hosts[0]', 'endpoint.name', 'endpoint.roleDefinitions']) {
+    expect(run.stderr).toContain(`- ${field}:`);
+  }
+  const env = await connectTemporal();
+  try {
+    await expect(env.client.workflow.getHandle('gmsa-provision-BAD-1').describe()).rejects.toThrow(/not found/i);
+  } finally {
+    await env.close();
+  }
+});
+
+test('demo --once (what `npm start` runs) provisions the sample and prints the verified identity', () => {
+  const run = cli(['demo', '--once', '--time-scale', '0.002', '--state-dir', join(dir, 'demo')], {
+    GMSA_TASK_QUEUE: uniqueTaskQueue('demo'),
+  });
+
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/Succeeded in [\d.]+ s: gMSA TestgMSA \(created on dc\d\.lab\.local\)/);
+  expect(run.stdout).toContain('server1.lab.local: remote identity LAB\\TestgMSA$');
+  expect(run.stdout).toContain('server2.lab.local: remote identity LAB\\TestgMSA$');
+});
