@@ -129,7 +129,8 @@ export interface HostPort {
 }
 
 export interface Backend {
-  readonly kind: 'lab' | 'powershell';
+  /** lab: all simulated; hybrid: real directory (LDAPS) + lab hosts; powershell: a real Windows domain. */
+  readonly kind: 'lab' | 'hybrid' | 'powershell';
   readonly directory: DirectoryPort;
   readonly hosts: HostPort;
   close?(): Promise<void>;

@@ -3,13 +3,13 @@
  * SIGINT/SIGTERM drain it gracefully (the Temporal runtime installs those handlers).
  */
 import { NativeConnection } from '@temporalio/worker';
-import { createLabBackend } from '../backends/lab/client';
+import { createBackend } from './backend';
 import { workerEnv } from './config';
 import { createRunbookWorker } from './worker';
 
 async function main(): Promise<void> {
   const env = workerEnv();
-  const backend = createLabBackend(env.GMSA_LAB_URL ?? '');
+  const backend = createBackend(env);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
     const worker = await createRunbookWorker({
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    await backend.close?.();
   }
 }
 

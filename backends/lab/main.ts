@@ -3,6 +3,7 @@
  * Prints `LAB_URL=http://127.0.0.1:PORT` once listening (parents wait for that line), exits cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
+import { LdapDirectory, ldapConfigFromEnv } from '../ldap';
 import { startLabServer } from './server';
 import { DEFAULT_TIME_SCALE } from './topology';
 
@@ -20,22 +21,31 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'time-scale': { type: 'string' },
       host: { type: 'string' },
+      directory: { type: 'string' },
     },
     strict: true,
   });
-  if (!values.state) throw new Error('usage: main.js --state FILE [--port N] [--time-scale X] [--host H]');
+  if (!values.state) {
+    throw new Error('usage: main.js --state FILE [--port N] [--time-scale X] [--host H] [--directory lab|ldap]');
+  }
+  if (values.directory && !['lab', 'ldap'].includes(values.directory)) {
+    throw new Error(`--directory must be lab or ldap (got ${values.directory})`);
+  }
+  // ldap: hosts retrieve gMSA passwords from the real directory named by GMSA_LDAP_* (the hybrid configuration).
+  const directory = values.directory === 'ldap' ? new LdapDirectory(ldapConfigFromEnv()) : undefined;
   const lab = await startLabServer({
     stateFile: values.state,
     port: numberOption(values.port, 'port', 0),
     timeScale: numberOption(values['time-scale'], 'time-scale', DEFAULT_TIME_SCALE),
     host: values.host,
+    directory,
   });
   console.log(`LAB_URL=${lab.url}`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    lab.close().then(
+    Promise.all([lab.close(), directory?.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err instanceof Error ? err.message : err);

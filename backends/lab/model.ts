@@ -95,8 +95,22 @@ function deterministicGuid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * What a real directory says about one host's password retrieval, for the hybrid configuration (directory on a
+ * real AD or Samba, hosts in the lab). The server fetches these before a host call and the host rules use them
+ * instead of the lab's own DCs.
+ */
+export interface ExternalDirectoryFacts {
+  /** The gMSA asked about, as the host's site DC sees it; null when that DC does not have it. */
+  gmsa: { samAccountName: string; principals: string[] } | null;
+  /** Groups that contain the host's computer account, as its site DC sees them (what a new TGT would carry). */
+  computerGroups: string[];
+  kdsUsable: boolean;
+}
+
 export class LabDomain {
   private state: LabState;
+  private external?: ExternalDirectoryFacts;
   private readonly now: () => number;
   private readonly store: LabStateStore | undefined;
   private readonly topology: LabTopology;
@@ -289,7 +303,8 @@ export class LabDomain {
       const h = this.reachHost(host);
       const dc = this.siteDc(h);
       // With no DC to ask, the host cannot get a new TGT: it keeps what it had.
-      if (dc) h.ticketGroups = this.groupsContaining(dc, h.computerSam);
+      if (this.external) h.ticketGroups = [...this.external.computerGroups];
+      else if (dc) h.ticketGroups = this.groupsContaining(dc, h.computerSam);
       this.dirty = true;
       this.log('purgeKerberosTickets', h.hostName, h.ticketGroups.join(','));
     });
@@ -379,6 +394,32 @@ export class LabDomain {
       }
       return `${netbios}\\${samOf(accountPart(config.groupManagedServiceAccount))}`;
     });
+  }
+
+  /** Run host rules against facts from a real directory (hybrid configuration), then back to the lab's own. */
+  withExternalDirectory<T>(facts: ExternalDirectoryFacts, work: () => T): T {
+    this.external = facts;
+    try {
+      return work();
+    } finally {
+      this.external = undefined;
+    }
+  }
+
+  /** What the hybrid server needs to know about a host to ask the real directory the right questions. */
+  hostDirectoryContext(
+    host: string,
+    endpoint?: string,
+  ): { site: string; computerSam: string; endpointAccount: string | null; knownGroups: string[] } | undefined {
+    const h = Object.values(this.state.hosts).find((x) => eqi(x.hostName, host));
+    if (!h) return undefined;
+    const account = endpoint ? (findEndpoint(h, endpoint)?.groupManagedServiceAccount ?? null) : null;
+    return {
+      site: h.site,
+      computerSam: h.computerSam,
+      endpointAccount: account,
+      knownGroups: this.state.topology.groups.map((g) => g.name),
+    };
   }
 
   // ──────────────────────────────── Admin ──────────────────────────────────
@@ -916,6 +957,12 @@ export class LabDomain {
   private canRetrievePassword(h: HostState, account: string): boolean {
     const [domain, name] = splitAccount(account);
     if (domain !== null && !eqi(domain, this.state.topology.netbios)) return false;
+    if (this.external) {
+      const { gmsa, kdsUsable } = this.external;
+      if (!gmsa || !eqi(gmsa.samAccountName, samOf(name))) return false;
+      const byTicket = gmsa.principals.some((p) => eqi(p, h.computerSam) || h.ticketGroups.some((g) => eqi(g, p)));
+      return byTicket && kdsUsable;
+    }
     const dc = this.siteDc(h);
     const gmsa = dc ? this.gmsaBySam(dc, samOf(name)) : undefined;
     if (!gmsa) return false;

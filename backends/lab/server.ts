@@ -9,7 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { FailureType, isRetryableFailure } from '../../runbook/failures';
 import { BackendError } from '../errors';
+import type { DirectoryPort } from '../ports';
 import { LabDomain, LabHangError } from './model';
+import { fetchExternalFacts } from './external-directory';
 import { rpcHandler } from './rpc';
 import { LabFileStore } from './store';
 import { DEFAULT_TIME_SCALE, type LabTopology } from './topology';
@@ -24,7 +26,15 @@ export interface LabServerOptions {
   timeScale?: number;
   /** Only used when the state file does not exist yet (and for reset). */
   topology?: LabTopology;
+  /**
+   * Hybrid configuration: a real directory the hosts retrieve gMSA passwords from, instead of the lab's DCs.
+   * The runbook then writes to that directory (the ldap backend) and only the hosts are simulated.
+   */
+  directory?: DirectoryPort;
 }
+
+/** Host calls whose outcome depends on what the host's DC says about the gMSA. */
+const DIRECTORY_DEPENDENT_HOST_CALLS = new Set(['testServiceAccount', 'invokeIdentityProbe', 'purgeKerberosTickets']);
 
 export interface LabServer {
   url: string;
@@ -86,6 +96,11 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     if (!body.success) throw new HttpError(400, FailureType.RequestInvalid, zodMessage(body.error));
     await wait(domain.perCallLatencyMs());
     try {
+      if (opts.directory && port === 'hosts' && DIRECTORY_DEPENDENT_HOST_CALLS.has(methodName)) {
+        return await withRealDirectory(opts.directory, methodName, body.data.args, () =>
+          handler(domain, body.data.args),
+        );
+      }
       return handler(domain, body.data.args);
     } catch (err) {
       if (err instanceof LabHangError) await wait(err.hangMs);
@@ -94,6 +109,25 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
       }
       throw err;
     }
+  }
+
+  async function withRealDirectory(
+    directory: DirectoryPort,
+    methodName: string,
+    args: unknown[],
+    call: () => unknown,
+  ): Promise<unknown> {
+    const [host, second] = args.map((a) => (typeof a === 'string' ? a : ''));
+    const context = domain.hostDirectoryContext(host, methodName === 'invokeIdentityProbe' ? second : undefined);
+    if (!context) return call(); // unknown host: the lab's own answer (HostUnreachable) is the right one
+    const account =
+      methodName === 'testServiceAccount'
+        ? second
+        : methodName === 'invokeIdentityProbe'
+          ? context.endpointAccount
+          : null;
+    const facts = await fetchExternalFacts(directory, context, account);
+    return domain.withExternalDirectory(facts, call);
   }
 
   async function admin(method: string, path: string, req: IncomingMessage): Promise<unknown> {

@@ -1,0 +1,69 @@
+/**
+ * One bound LDAPS connection per DC, opened on first use and dropped when it fails (the next call reconnects).
+ * Every write and every read-after-write names its DC: that is how the run's pinned DC is honoured.
+ */
+import { Client } from 'ldapts';
+import type { LdapConfig } from './config';
+import { toBackendError } from './errors';
+
+export class DcConnections {
+  private readonly clients = new Map<string, Promise<Client>>();
+
+  constructor(private readonly config: LdapConfig) {}
+
+  /** The seed DC's host name, from GMSA_LDAP_URL. */
+  get seedDc(): string {
+    return new URL(this.config.url).hostname.toLowerCase();
+  }
+
+  private url(dc: string): string {
+    const seed = new URL(this.config.url);
+    const host = this.config.addresses[dc.toLowerCase()] ?? dc;
+    return `ldaps://${host}:${seed.port || '636'}`;
+  }
+
+  private async connect(dc: string): Promise<Client> {
+    const client = new Client({
+      url: this.url(dc),
+      timeout: this.config.timeoutMs,
+      connectTimeout: this.config.timeoutMs,
+      // The certificate is checked against the DC's name even when we dial its address.
+      tlsOptions: { ca: this.config.ca ? [this.config.ca] : undefined, servername: dc },
+    });
+    await client.bind(this.config.bindUser, this.config.bindPassword);
+    return client;
+  }
+
+  /** Run `fn` on the DC's connection; any failure comes out as a BackendError, and a broken connection is dropped. */
+  async use<T>(dc: string, what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    const key = dc.toLowerCase();
+    let pending = this.clients.get(key);
+    if (!pending) {
+      pending = this.connect(key);
+      this.clients.set(key, pending);
+    }
+    let client: Client;
+    try {
+      client = await pending;
+    } catch (err) {
+      this.clients.delete(key);
+      throw toBackendError(err, dc, `bind for ${what}`);
+    }
+    try {
+      return await fn(client);
+    } catch (err) {
+      const mapped = toBackendError(err, dc, what);
+      if (mapped.type === 'ServerDown' || !client.isConnected) {
+        this.clients.delete(key);
+        await client.unbind().catch(() => undefined);
+      }
+      throw mapped;
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.unbind()).catch(() => undefined)));
+  }
+}

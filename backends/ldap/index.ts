@@ -1,0 +1,2 @@
+export { ldapConfigFromEnv, type LdapConfig } from './config';
+export { LdapDirectory } from './directory';
