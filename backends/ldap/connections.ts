@@ -2,9 +2,12 @@
  * One bound LDAPS connection per DC, opened on first use and dropped when it fails (the next call reconnects).
  * Every write and every read-after-write names its DC: that is how the run's pinned DC is honoured.
  */
-import { Client } from 'ldapts';
+import { Client, ResultCodeError } from 'ldapts';
 import type { LdapConfig } from './config';
 import { toBackendError } from './errors';
+
+/** LDAP operationsError: what an unauthenticated (silently reconnected) connection gets back. */
+const OPERATIONS_ERROR = 1;
 
 export class DcConnections {
   private readonly clients = new Map<string, Promise<Client>>();
@@ -37,28 +40,40 @@ export class DcConnections {
   /** Run `fn` on the DC's connection; any failure comes out as a BackendError, and a broken connection is dropped. */
   async use<T>(dc: string, what: string, fn: (client: Client) => Promise<T>): Promise<T> {
     const key = dc.toLowerCase();
-    let pending = this.clients.get(key);
-    if (!pending) {
-      pending = this.connect(key);
-      this.clients.set(key, pending);
-    }
-    let client: Client;
-    try {
-      client = await pending;
-    } catch (err) {
-      this.clients.delete(key);
-      throw toBackendError(err, dc, `bind for ${what}`);
+    let client = await this.bound(key, dc, what);
+    // ldapts quietly reconnects a closed socket on the next request, but unauthenticated: a DC that restarted
+    // would then answer every search with "operation unavailable without authentication". Rebind instead.
+    if (!client.isConnected) {
+      this.drop(key, client);
+      client = await this.bound(key, dc, what);
     }
     try {
       return await fn(client);
     } catch (err) {
       const mapped = toBackendError(err, dc, what);
-      if (mapped.type === 'ServerDown' || !client.isConnected) {
-        this.clients.delete(key);
-        await client.unbind().catch(() => undefined);
-      }
+      const directoryAnswered = err instanceof ResultCodeError && err.code !== OPERATIONS_ERROR;
+      if (!directoryAnswered || !client.isConnected) this.drop(key, client);
       throw mapped;
     }
+  }
+
+  private async bound(key: string, dc: string, what: string): Promise<Client> {
+    let pending = this.clients.get(key);
+    if (!pending) {
+      pending = this.connect(key);
+      this.clients.set(key, pending);
+    }
+    try {
+      return await pending;
+    } catch (err) {
+      this.clients.delete(key);
+      throw toBackendError(err, dc, `bind for ${what}`);
+    }
+  }
+
+  private drop(key: string, client: Client): void {
+    this.clients.delete(key);
+    client.unbind().catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {

@@ -16,7 +16,7 @@ import {
 } from '@temporalio/worker';
 import { createLabBackend, LabAdminClient } from '../../backends/lab/client';
 import { startLabServer } from '../../backends/lab/server';
-import type { Backend } from '../../backends/ports';
+import type { Backend, DirectoryPort } from '../../backends/ports';
 import type { RunbookRequestInput } from '../../runbook/request';
 import { createRunbookWorker, workflowsPath } from '../../workers/worker';
 
@@ -53,10 +53,17 @@ export interface TestLab {
   close(): Promise<void>;
 }
 
-export async function startTestLab(opts: { timeScale?: number; dir?: string } = {}): Promise<TestLab> {
+export async function startTestLab(
+  opts: { timeScale?: number; dir?: string; directory?: DirectoryPort } = {},
+): Promise<TestLab> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'gmsa-lab-'));
   const stateFile = join(dir, 'lab.json');
-  const server = await startLabServer({ stateFile, port: 0, timeScale: opts.timeScale ?? TEST_TIME_SCALE });
+  const server = await startLabServer({
+    stateFile,
+    port: 0,
+    timeScale: opts.timeScale ?? TEST_TIME_SCALE,
+    directory: opts.directory,
+  });
   return {
     url: server.url,
     stateFile,
