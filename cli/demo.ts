@@ -20,10 +20,11 @@ export async function runDemo(opts: {
   once: boolean;
   keepLab: boolean;
   timeScale?: number;
+  directory?: 'lab' | 'samba';
 }): Promise<number> {
   const log = (line: string) => console.log(line);
   log('Starting the embedded stack (Temporal dev server + UI, lab domain, worker)…');
-  const stack = await startDevStack({ stateDir: opts.stateDir, timeScale: opts.timeScale, log });
+  const stack = await startDevStack({ ...opts, log });
   const stop = async () => {
     await stack.stop();
   };

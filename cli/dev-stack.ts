@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createLabBackend } from '../backends/lab/client';
 import { startLabServer } from '../backends/lab/server';
+import { createHybridBackend } from '../backends/hybrid';
+import { LdapDirectory } from '../backends/ldap';
+import { sambaAvailable, startSambaForest, type SambaForest } from '../samba/forest';
+import { ldapConfigFor } from '../samba/ldap-env';
 import { isPortFree, obtainTemporalServer } from '../temporal';
 import { DEFAULT_TASK_QUEUE } from '../workers/config';
 import { createRunbookWorker } from '../workers/worker';
@@ -27,6 +31,8 @@ export interface DevStackOptions {
   temporalPort?: number;
   uiPort?: number;
   labPort?: number;
+  /** lab: the simulated directory; samba: a forest of real Samba AD DCs, hosts still in the lab (hybrid). */
+  directory?: 'lab' | 'samba';
   log: (line: string) => void;
 }
 
@@ -54,6 +60,19 @@ async function preferred(port: number): Promise<number | undefined> {
   return (await isPortFree(port)) ? port : undefined;
 }
 
+async function startForest(log: (line: string) => void): Promise<SambaForest> {
+  const available = sambaAvailable();
+  if (!available.ok) {
+    throw new Error(
+      `--directory samba needs Samba AD tooling and root: ${available.reason ?? 'not available'} (see .ci/samba-install)`,
+    );
+  }
+  log('Starting a forest of real Samba AD DCs (lab.local; about 10 s)…');
+  const forest = await startSambaForest({ log: (l) => log(`  samba: ${l}`) });
+  log(`Samba DCs: ${forest.dcs.map((d) => `${d.hostName} (${d.address}, ${d.site})`).join(', ')}`);
+  return forest;
+}
+
 export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   mkdirSync(opts.stateDir, { recursive: true });
   const temporal = await obtainTemporalServer({
@@ -63,12 +82,18 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     headless: false,
     log: opts.log,
   });
+  const forest = opts.directory === 'samba' ? await startForest(opts.log) : undefined;
+  const labDirectory = forest ? new LdapDirectory(ldapConfigFor(forest)) : undefined;
   const lab = await startLabServer({
     stateFile: join(opts.stateDir, 'lab.json'),
     port: opts.labPort ?? 0,
     timeScale: opts.timeScale,
+    directory: labDirectory,
   });
-  opts.log(`Lab domain LAB (lab.local) at ${lab.url}`);
+  opts.log(`Lab ${forest ? 'hosts' : 'domain LAB (lab.local)'} at ${lab.url}`);
+  const backend = forest
+    ? createHybridBackend({ ldap: ldapConfigFor(forest), labUrl: lab.url })
+    : createLabBackend(lab.url);
 
   // The terminal belongs to the progress lines; the worker speaks up only when something is wrong.
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -78,7 +103,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     connection,
     namespace: temporal.namespace,
     taskQueue,
-    backend: createLabBackend(lab.url),
+    backend,
     hostOptions: { pollIntervalMs: 200 },
   });
   const running = worker.run();
@@ -104,6 +129,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       await running.catch(() => undefined);
       await connection.close();
       await lab.close();
+      await backend.close?.();
+      await labDirectory?.close();
+      await forest?.stop();
       await temporal.stop();
       writeFileSync(stackFile(opts.stateDir), '{}');
     },

@@ -22,6 +22,11 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+function directoryKind(value: string): 'lab' | 'samba' {
+  if (value !== 'lab' && value !== 'samba') throw new InvalidArgumentError('must be lab or samba');
+  return value;
+}
+
 const program = new Command('gmsa-runbook')
   .description('Durable runbooks that give automation a passwordless identity: a gMSA running a JEA endpoint.')
   .showHelpAfterError();
@@ -31,8 +36,19 @@ program
   .description('run the embedded stack: Temporal dev server + UI, the lab domain, a worker (Ctrl-C stops it)')
   .option('--state-dir <dir>', 'where the stack keeps its state', defaultStateDir())
   .option('--time-scale <factor>', 'lab latencies × this factor (1 = real time)', positiveNumber)
-  .action(async (o: { stateDir: string; timeScale?: number }) => {
-    const stack = await startDevStack({ stateDir: o.stateDir, timeScale: o.timeScale, log: console.log });
+  .option(
+    '--directory <kind>',
+    'lab (simulated) or samba (real Samba AD DCs; hosts stay in the lab)',
+    directoryKind,
+    'lab',
+  )
+  .action(async (o: { stateDir: string; timeScale?: number; directory: 'lab' | 'samba' }) => {
+    const stack = await startDevStack({
+      stateDir: o.stateDir,
+      timeScale: o.timeScale,
+      directory: o.directory,
+      log: console.log,
+    });
     console.log(`Temporal ${stack.temporalAddress}; UI ${stack.uiUrl ?? '(none)'}; lab ${stack.labUrl}`);
     console.log('Ready. In another terminal: gmsa-runbook start --file examples/testgmsa-remoting.json --watch');
     await new Promise<void>((resolve) => {
@@ -49,9 +65,23 @@ program
   .option('--keep-lab', 'do not reset the lab to its seed state first', false)
   .option('--state-dir <dir>', 'where the stack keeps its state', defaultStateDir())
   .option('--time-scale <factor>', 'lab latencies × this factor', positiveNumber)
-  .action(async (o: { once: boolean; keepLab: boolean; stateDir: string; timeScale?: number }) => {
-    process.exitCode = await runDemo(o);
-  });
+  .option(
+    '--directory <kind>',
+    'lab (simulated) or samba (real Samba AD DCs; hosts stay in the lab)',
+    directoryKind,
+    'lab',
+  )
+  .action(
+    async (o: {
+      once: boolean;
+      keepLab: boolean;
+      stateDir: string;
+      timeScale?: number;
+      directory: 'lab' | 'samba';
+    }) => {
+      process.exitCode = await runDemo(o);
+    },
+  );
 
 program
   .command('start')

@@ -12,7 +12,7 @@ import {
   startSambaForest,
   type SambaDc,
   type SambaForest,
-} from '../support/samba-forest';
+} from '../../samba/forest';
 
 const availability = sambaAvailable();
 if (!availability.ok) console.warn(`Samba forest tests skipped: ${availability.reason}`);

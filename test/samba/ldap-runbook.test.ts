@@ -22,8 +22,8 @@ import {
   type TemporalTestEnv,
   type TestLab,
 } from '../support/runbook-env';
-import { ldapConfigFor } from '../support/samba-env';
-import { sambaAvailable, startSambaForest, type SambaForest } from '../support/samba-forest';
+import { ldapConfigFor } from '../../samba/ldap-env';
+import { sambaAvailable, startSambaForest, type SambaForest } from '../../samba/forest';
 
 const samba = sambaAvailable();
 if (!samba.ok) console.warn(`Samba tests skipped: ${samba.reason ?? 'Samba is not available'}`);

@@ -1,7 +1,7 @@
 /** How tests point the ldap backend at the Samba test forest: the same settings a worker reads from GMSA_LDAP_*. */
 import { readFileSync } from 'node:fs';
-import { ldapConfigFromEnv, type LdapConfig } from '../../backends/ldap';
-import type { SambaForest } from './samba-forest';
+import { ldapConfigFromEnv, type LdapConfig } from '../backends/ldap';
+import type { SambaForest } from './forest';
 
 /** The worker's environment for this forest (a password in the environment, never in workflow arguments). */
 export function ldapEnvFor(forest: SambaForest): NodeJS.ProcessEnv {

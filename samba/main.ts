@@ -1,16 +1,16 @@
 /**
- * A Samba test forest for people: `node dist/test/support/samba-main.js up [--dir DIR] [--dcs 2|3]` starts one,
+ * A Samba test forest for people: `node dist/samba/main.js up [--dir DIR] [--dcs 2|3]` starts one,
  * prints its JSON description on stdout and keeps it running until SIGINT/SIGTERM, then tears it down.
  * `down [--dir DIR]` ends forests: a running one (matching DIR if given) is sent SIGINT so its owner tears it down,
  * and what a crashed or kill -9'd owner left behind (processes, loopback addresses, files) is removed here.
  */
 import { resolve } from 'node:path';
-import { listForests, sambaAvailable, startSambaForest, teardownLeftovers } from './samba-forest';
+import { listForests, sambaAvailable, startSambaForest, teardownLeftovers } from './forest';
 
 const log = (line: string) => process.stderr.write(`[samba] ${line}\n`);
 
 function usage(): never {
-  process.stderr.write('usage: samba-main up [--dir DIR] [--dcs 2|3] | down [--dir DIR]\n');
+  process.stderr.write('usage: samba/main.js up [--dir DIR] [--dcs 2|3] | down [--dir DIR]\n');
   process.exit(2);
 }
 
