@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { runWithCallContext } from '../backends/call-context';
 import { BackendError } from '../backends/errors';
 import { FailureType, isRetryableFailure } from '../runbook/failures';
 
@@ -21,10 +22,14 @@ export function toActivityFailure(err: unknown): unknown {
   return err;
 }
 
-/** Run an activity body so that whatever it throws carries a failure type. */
+/**
+ * Run an activity body so that whatever it throws carries a failure type, and so that the backend underneath
+ * sees this attempt's cancellation and can report liveness (a PowerShell call heartbeats while it runs and is
+ * killed when the activity is cancelled) without knowing about Temporal.
+ */
 export async function typed<T>(body: () => Promise<T>): Promise<T> {
   try {
-    return await body();
+    return await runWithCallContext({ signal: cancellationSignal(), heartbeat: (d) => heartbeat(d) }, body);
   } catch (err) {
     throw toActivityFailure(err);
   }

@@ -22,6 +22,8 @@ export interface SessionConfigurationFile {
   description: string;
   visibleFunctions: string[];
   functionDefinitions: { name: string; scriptBlock: string }[];
+  /** The request allowed a session type other than RestrictedRemoteServer (the pssc lint checks it). */
+  allowUnrestrictedSessionType?: boolean;
 }
 
 export function buildSessionConfiguration(args: {
@@ -40,6 +42,7 @@ export function buildSessionConfiguration(args: {
     description: `Managed by gmsa-runbooks ${args.mark}`,
     visibleFunctions: [IDENTITY_PROBE_FUNCTION],
     functionDefinitions: [{ name: IDENTITY_PROBE_FUNCTION, scriptBlock: IDENTITY_PROBE_BODY }],
+    allowUnrestrictedSessionType: args.endpoint.allowUnrestrictedSessionType,
   };
 }
 

@@ -35,6 +35,7 @@ const SessionConfigurationFileSchema = z.object({
   description: z.string(),
   visibleFunctions: z.array(z.string()),
   functionDefinitions: z.array(z.object({ name: z.string(), scriptBlock: z.string() })),
+  allowUnrestrictedSessionType: z.boolean().optional(),
 });
 
 export const directoryRpc: Record<keyof DirectoryPort, RpcHandler> = {

@@ -1,0 +1,8 @@
+# Unregister-PSSessionConfiguration, detached (it restarts WinRM too).
+param([Parameter(Mandatory)][string]$PayloadB64)
+. (Join-Path $PSScriptRoot '_Common.ps1')
+. (Join-Path $PSScriptRoot '_EndpointJob.ps1')
+Invoke-RunbookScript $PayloadB64 {
+    param($p)
+    Start-RunbookEndpointJob -Computer ([string]$p.host) -Action 'unregister' -Name ([string]$p.name) -PsscText ''
+}
