@@ -44,7 +44,10 @@ const RefSchema = z.object({
 const ServiceAccountSchema = RefSchema.extend({
   objectClass: z.literal('msDS-GroupManagedServiceAccount'),
   name: z.string(),
-  dnsHostName: z.string().nullable().transform((v) => v ?? ''),
+  dnsHostName: z
+    .string()
+    .nullable()
+    .transform((v) => v ?? ''),
   description: z.string().nullable(),
   principals: arrayOf(z.string()),
   kerberosEncryptionTypes: arrayOf(z.string()),
@@ -92,7 +95,10 @@ export class PowerShellBackend implements Backend {
     }
     const parsed = schema.safeParse(outcome.value);
     if (!parsed.success) {
-      throw new BackendError(FailureType.BackendUnavailable, `${script} answered in an unexpected shape: ${parsed.error.message}`);
+      throw new BackendError(
+        FailureType.BackendUnavailable,
+        `${script} answered in an unexpected shape: ${parsed.error.message}`,
+      );
     }
     return parsed.data as z.output<T>;
   }
@@ -115,7 +121,8 @@ export class PowerShellBackend implements Backend {
         this.call('Set-ServiceAccountPrincipals.ps1', { dc, objectGuid, principals }, ServiceAccountSchema),
       getComputer: (dc, hostName): Promise<ComputerAccount | null> =>
         this.call('Get-Computer.ps1', { dc, hostName }, ComputerSchema.nullable()),
-      getGroupMembers: (dc, group): Promise<string[]> => this.call('Get-GroupMembers.ps1', { dc, group }, arrayOf(z.string())),
+      getGroupMembers: (dc, group): Promise<string[]> =>
+        this.call('Get-GroupMembers.ps1', { dc, group }, arrayOf(z.string())),
       addGroupMember: async (dc, group, member) => {
         await this.call('Add-GroupMember.ps1', { dc, group, member }, z.boolean());
       },

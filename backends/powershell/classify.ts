@@ -26,7 +26,10 @@ const RULES: Rule[] = [
   { type: FailureType.GmsaNameConflict, names: /ADIdentityAlreadyExistsException/ },
   { type: FailureType.GmsaNameConflict, message: /specified account already exists|name that is already in use/i },
   { type: FailureType.RegistrationInProgress, message: /^RegistrationInProgress:/ },
-  { type: FailureType.ObjectNotFound, names: /ADIdentityNotFoundException|ADIdentityResolutionException|ItemNotFoundException/ },
+  {
+    type: FailureType.ObjectNotFound,
+    names: /ADIdentityNotFoundException|ADIdentityResolutionException|ItemNotFoundException/,
+  },
   { type: FailureType.ServerDown, names: /ADServerDownException/ },
   { type: FailureType.AccessDenied, names: /UnauthorizedAccessException|ADAccessDeniedException|AccessDenied/ },
   { type: FailureType.AccessDenied, message: /Access is denied|Insufficient access rights/i },
@@ -40,11 +43,13 @@ const RULES: Rule[] = [
   {
     type: FailureType.HostUnreachable,
     names: /PSRemotingTransportException|PSSessionOpenFailed|CannotConnect/,
-    message: /cannot find the computer|verify that the specified computer name is valid|network path was not found|no such host/i,
+    message:
+      /cannot find the computer|verify that the specified computer name is valid|network path was not found|no such host/i,
   },
   {
     type: FailureType.WinRmTransport,
-    names: /PSRemotingTransportException|PSSessionStateBroken|PSSessionOpenFailed|WinRMOperationTimeout|CannotConnect|PSRemotingDataStructureException/,
+    names:
+      /PSRemotingTransportException|PSSessionStateBroken|PSSessionOpenFailed|WinRMOperationTimeout|CannotConnect|PSRemotingDataStructureException/,
   },
 ];
 

@@ -9,7 +9,10 @@ import { z } from 'zod';
 
 const PowerShellEnvSchema = z.object({
   /** pwsh (7.x) or powershell (Windows PowerShell 5.1, which the ActiveDirectory module always supports). */
-  GMSA_PWSH: z.string().min(1).default(process.platform === 'win32' ? 'powershell' : 'pwsh'),
+  GMSA_PWSH: z
+    .string()
+    .min(1)
+    .default(process.platform === 'win32' ? 'powershell' : 'pwsh'),
   /** How long one script may run before its shell is killed. */
   GMSA_PWSH_TIMEOUT_MS: z.coerce.number().int().min(1000, 'must be at least 1000 ms').max(3_600_000).default(120_000),
   /** Where the scripts are (defaults to the ones shipped with this package). */
@@ -24,7 +27,10 @@ export interface PowerShellConfig {
 
 /** The scripts ship as files next to the sources; compiled code runs from dist/, so look in both places. */
 export function defaultScriptsDir(): string {
-  const candidates = [join(__dirname, 'scripts'), join(__dirname, '..', '..', '..', 'backends', 'powershell', 'scripts')];
+  const candidates = [
+    join(__dirname, 'scripts'),
+    join(__dirname, '..', '..', '..', 'backends', 'powershell', 'scripts'),
+  ];
   return candidates.find((dir) => existsSync(join(dir, '_Common.ps1'))) ?? candidates[0];
 }
 

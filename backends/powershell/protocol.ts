@@ -28,9 +28,7 @@ export const ErrorRecordSchema = z.object({
 export type ErrorRecord = z.output<typeof ErrorRecordSchema>;
 
 export type ScriptOutcome =
-  | { kind: 'result'; value: unknown }
-  | { kind: 'error'; record: ErrorRecord }
-  | { kind: 'missing'; output: string };
+  { kind: 'result'; value: unknown } | { kind: 'error'; record: ErrorRecord } | { kind: 'missing'; output: string };
 
 export function encodePayload(payload: unknown): string {
   return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');

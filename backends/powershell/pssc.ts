@@ -4,7 +4,11 @@
  * PowerShell literal with all five single-quote characters doubled, as PowerShell's own
  * CodeGeneration.EscapeSingleQuotedStringContent does.
  */
-import { IDENTITY_PROBE_BODY, IDENTITY_PROBE_FUNCTION, type SessionConfigurationFile } from '../../runbook/session-configuration';
+import {
+  IDENTITY_PROBE_BODY,
+  IDENTITY_PROBE_FUNCTION,
+  type SessionConfigurationFile,
+} from '../../runbook/session-configuration';
 
 /** ' and the typographic single quotes U+2018–U+201B, which PowerShell also treats as quotes. */
 const SINGLE_QUOTES = /['\u2018\u2019\u201a\u201b]/g;
@@ -22,7 +26,10 @@ const KNOWN_FUNCTION_BODIES: Record<string, string> = { [IDENTITY_PROBE_FUNCTION
 
 export function renderPssc(cfg: SessionConfigurationFile): string {
   const roles = Object.entries(cfg.roleDefinitions)
-    .map(([principal, r]) => `        ${psSingleQuoted(principal)} = @{ RoleCapabilities = @(${list(r.roleCapabilities)}) }`)
+    .map(
+      ([principal, r]) =>
+        `        ${psSingleQuoted(principal)} = @{ RoleCapabilities = @(${list(r.roleCapabilities)}) }`,
+    )
     .join('\n');
   const functions = cfg.functionDefinitions
     .map((f) => {
@@ -80,7 +87,10 @@ export function lintSessionConfiguration(
     problems.push({ rule: 'gmsa-required', message: 'GroupManagedServiceAccount is missing' });
   }
   if (!cfg.transcriptDirectory.trim()) {
-    problems.push({ rule: 'transcripts-required', message: 'TranscriptDirectory is missing: sessions would leave no record' });
+    problems.push({
+      rule: 'transcripts-required',
+      message: 'TranscriptDirectory is missing: sessions would leave no record',
+    });
   }
   if (cfg.sessionType !== 'RestrictedRemoteServer' && !opts.allowUnrestrictedSessionType) {
     problems.push({

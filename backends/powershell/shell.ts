@@ -166,7 +166,10 @@ export class PowerShellRunner {
   }
 
   /** The setup line, then exactly one invocation line. */
-  private async converse(shell: PowerShell, line: string): Promise<{ setup: InvocationResult; call: InvocationResult }> {
+  private async converse(
+    shell: PowerShell,
+    line: string,
+  ): Promise<{ setup: InvocationResult; call: InvocationResult }> {
     const setup = await shell.invoke(this.setupLine);
     const call = await shell.invoke(line);
     return { setup, call };

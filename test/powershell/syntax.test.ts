@@ -8,10 +8,12 @@ import { parsePowerShell } from '../support/powershell-syntax';
 
 const SCRIPTS_DIR = join(__dirname, '..', '..', 'backends', 'powershell', 'scripts');
 
+/** Every script, module and data file under scripts/, subfolders included (host-side scripts live in host/). */
 function listScripts(): string[] {
   try {
-    return readdirSync(SCRIPTS_DIR)
-      .filter((f) => f.toLowerCase().endsWith('.ps1'))
+    return readdirSync(SCRIPTS_DIR, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.ps[dm]?1$/i.test(f))
+      .map((f) => f.split('\\').join('/'))
       .sort();
   } catch {
     return [];
@@ -43,7 +45,7 @@ describe('parsePowerShell', () => {
         '  $in = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($PayloadB64)) | ConvertFrom-Json',
         '  $p = @{ Name = [string]$in.name; PassThru = $true }',
         '  $acct = New-ADServiceAccount @p',
-        "  [Console]::Out.WriteLine('@@RESULT@@' + \"$($acct.SID)\")",
+        '  [Console]::Out.WriteLine(\'@@RESULT@@\' + "$($acct.SID)")',
         '} catch [Microsoft.ActiveDirectory.Management.ADIdentityAlreadyExistsException] {',
         "  $text = @'",
         "it's a here-string",

@@ -6,7 +6,13 @@
  * Syntax only: the grammar does not know that PowerShell treats ‘ ’ ‚ ‛ “ ” „ as quotes, so it is never a safety
  * check on generated text (protocol.ts and psQuote are). On Windows, Test-PSSessionConfigurationFile and the real
  * parser remain the authority.
+ *
+ * Known false positive (tree-sitter-powershell 0.26.4): a command argument that is a comma list starting with a bare
+ * word, `Get-ADObject -Properties cn, 'msKds-UseStartTime'` or `-Properties cn, sn`, is reported as an error
+ * (`MISSING " "` or `ERROR`), although PowerShell accepts it. Quote every element (`-Properties 'cn', 'sn'`), which
+ * parses here and means the same to PowerShell, or wrap it: `-Properties @('cn', 'sn')`.
  */
+import { readFile } from 'node:fs/promises';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 
 export interface SyntaxProblem {
@@ -30,7 +36,10 @@ function getParser(): Promise<Parser> {
   parserPromise ??= (async () => {
     await Parser.init();
     // Resolve only the .wasm: the package's own entry point is ESM with top-level await and cannot be required.
-    const language = await Language.load(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm'));
+    // Read the bytes ourselves: given a path, Language.load does `await import('fs/promises')`, which jest's CJS
+    // runtime refuses without --experimental-vm-modules.
+    const wasm = await readFile(require.resolve('tree-sitter-powershell/tree-sitter-powershell.wasm'));
+    const language = await Language.load(wasm);
     const parser = new Parser();
     parser.setLanguage(language);
     return parser;

@@ -7,7 +7,7 @@ Invoke-RunbookScript $PayloadB64 {
     $plain = [string]$p.name
     $dollar = $plain + '$'
     $gc = (Get-ADDomainController -Discover -Service GlobalCatalog -ForceDiscover).HostName | Select-Object -First 1
-    $found = Get-ADObject -Server ($gc + ':3268') -SearchBase '' -Filter 'sAMAccountName -eq $plain -or sAMAccountName -eq $dollar' -Properties sAMAccountName, objectClass, ObjectGUID
+    $found = Get-ADObject -Server ($gc + ':3268') -SearchBase '' -Filter 'sAMAccountName -eq $plain -or sAMAccountName -eq $dollar' -Properties @('sAMAccountName', 'objectClass', 'ObjectGUID')
     @(foreach ($o in @($found)) {
             $class = switch ($o.ObjectClass) {
                 'msDS-GroupManagedServiceAccount' { 'msDS-GroupManagedServiceAccount' }

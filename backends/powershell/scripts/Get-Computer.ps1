@@ -3,7 +3,7 @@ param([Parameter(Mandatory)][string]$PayloadB64)
 Invoke-RunbookScript $PayloadB64 {
     param($p)
     $hostName = [string]$p.hostName
-    $c = Get-ADComputer -Server $p.dc -Filter 'DNSHostName -eq $hostName' -Properties DNSHostName
+    $c = Get-ADComputer -Server $p.dc -Filter 'DNSHostName -eq $hostName' -Properties @('DNSHostName')
     if (-not $c) { return $null }
     [ordered]@{
         objectGuid        = $c.ObjectGUID.ToString()

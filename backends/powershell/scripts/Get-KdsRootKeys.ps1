@@ -5,7 +5,7 @@ Invoke-RunbookScript $PayloadB64 {
     param($p)
     $config = (Get-ADRootDSE -Server $p.dc).configurationNamingContext
     $base = 'CN=Master Root Keys,CN=Group Key Distribution Service,CN=Services,' + $config
-    $keys = Get-ADObject -Server $p.dc -SearchBase $base -SearchScope OneLevel -LDAPFilter '(objectClass=msKds-ProvRootKey)' -Properties cn, 'msKds-UseStartTime'
+    $keys = Get-ADObject -Server $p.dc -SearchBase $base -SearchScope OneLevel -LDAPFilter '(objectClass=msKds-ProvRootKey)' -Properties @('cn', 'msKds-UseStartTime')
     @(foreach ($k in @($keys)) {
             [ordered]@{
                 keyId         = [string]$k.cn
