@@ -32,7 +32,10 @@ export interface ScriptRunner {
 
 /** Windows PowerShell 5.1's ConvertTo-Json unwraps one-element arrays in some places: accept both. */
 const arrayOf = <T extends z.ZodTypeAny>(item: T) =>
-  z.preprocess((v) => (v === null || v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item));
+  z.preprocess(
+    (v: unknown): unknown[] => (v === null || v === undefined ? [] : Array.isArray(v) ? (v as unknown[]) : [v]),
+    z.array(item),
+  );
 
 const ObjectClass = z.enum(['user', 'computer', 'group', 'msDS-GroupManagedServiceAccount']);
 const RefSchema = z.object({
@@ -100,7 +103,7 @@ export class PowerShellBackend implements Backend {
         `${script} answered in an unexpected shape: ${parsed.error.message}`,
       );
     }
-    return parsed.data as z.output<T>;
+    return parsed.data;
   }
 
   private createDirectory(): DirectoryPort {
