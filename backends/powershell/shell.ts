@@ -36,6 +36,11 @@ export interface PowerShellRunnerOptions {
   importModules?: string[];
   /** How often to heartbeat while a run is in flight. Default 5000 ms. */
   heartbeatEveryMs?: number;
+  /**
+   * Environment of the PowerShell process. Default: the worker's own (child_process's default). Tests pass theirs
+   * explicitly: under jest, `process.env` in a test is a copy that child_process never sees.
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Script names are file names in scriptsDir, never paths: nothing can point the runner elsewhere. */
@@ -51,6 +56,7 @@ export class PowerShellRunner {
   private readonly timeoutMs: number;
   private readonly heartbeatEveryMs: number;
   private readonly setupLine: string;
+  private readonly env: NodeJS.ProcessEnv | undefined;
 
   constructor(opts: PowerShellRunnerOptions) {
     const modules = opts.importModules ?? ['ActiveDirectory'];
@@ -62,6 +68,7 @@ export class PowerShellRunner {
     this.scriptsDir = opts.scriptsDir;
     this.timeoutMs = opts.timeoutMs;
     this.heartbeatEveryMs = opts.heartbeatEveryMs ?? 5000;
+    this.env = opts.env;
     // ONE line: `-Command -` reads stdin like a prompt, and a multi-line statement may wait for an empty line
     // (PowerShell/PowerShell#3223). Stop turns non-terminating errors into catchable ones; no progress bars
     // (they are slow and go to the host); UTF-8 output for any text that is not base64.
@@ -92,7 +99,7 @@ export class PowerShellRunner {
       shell = new PowerShell({
         executable: this.executable,
         executableOptions: { '-NoProfile': true, '-NonInteractive': true, '-ExecutionPolicy': 'Bypass' },
-        spawnOptions: { windowsHide: true },
+        spawnOptions: { windowsHide: true, ...(this.env ? { env: this.env } : {}) },
         throwOnInvocationError: false,
       });
     } catch (err) {
@@ -195,12 +202,23 @@ export class PowerShellRunner {
       );
     }
     const what = script ? ` while running ${script}` : '';
+    if (err instanceof ProcessError) {
+      // Its message is "Shell process <pid> exited.\n<stderr, or the literal 'undefined'>": say it ourselves.
+      const how = err.signalCode ? `signal ${err.signalCode}` : `exit code ${String(err.exitCode)}`;
+      const detail = err.originalError?.message ? `: ${err.originalError.message}` : '';
+      return new BackendError(
+        FailureType.BackendUnavailable,
+        `PowerShell process '${exe}' exited unexpectedly${what} (${how})${detail}`,
+        { executable: exe, exitCode: err.exitCode, signal: err.signalCode },
+      );
+    }
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof ProcessError || err instanceof InvocationError) {
+    if (err instanceof InvocationError) {
+      // 'invoke called after process exited': the process went away between the setup line and the script.
       return new BackendError(
         FailureType.BackendUnavailable,
         `PowerShell process '${exe}' exited unexpectedly${what}: ${message}`,
-        { executable: exe, exitCode: err instanceof ProcessError ? err.exitCode : undefined },
+        { executable: exe },
       );
     }
     return new BackendError(FailureType.BackendUnavailable, `PowerShell '${exe}' failed${what}: ${message}`, {

@@ -18,7 +18,9 @@
  * Environment:
  *   FAKE_PWSH_SCENARIO  JSON file: { "<Script>.ps1": Step | Step[] , "$comment"?: string }
  *     Step = { result?: any; error?: ErrorRecord (backends/powershell/protocol.ts); delayMs?: number;
- *              stdoutNoise?: string[]; stderrNoise?: string[]; echoPayload?: boolean; times?: number }
+ *              stdoutNoise?: string[]; stderrNoise?: string[]; echoPayload?: boolean; times?: number;
+ *              exitCode?: number }
+ *     exitCode makes the process die after the noise and delay, without answering (pwsh crashing mid-script).
  *     An array is a sequence: each step answers `times` calls (default: all remaining), then the next one takes
  *     over; the last step answers every call after that. With echoPayload the result line carries
  *     { payload: <decoded payload>, result: <result ?? null> }, so tests can see what the script received.
@@ -27,6 +29,8 @@
  *     wrapper starts a fresh shell per run). Without a log, counts are per process.
  */
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS program run by node, not a TS module */
+/* global process, Buffer, setTimeout -- the lint config declares no Node globals for .js files */
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -110,6 +114,7 @@ async function runScript(scriptPath, payloadB64) {
   for (const noise of step.stdoutNoise ?? []) process.stdout.write(noise + '\n');
   for (const noise of step.stderrNoise ?? []) process.stderr.write(noise + '\n');
   if (step.delayMs) await sleep(step.delayMs);
+  if (step.exitCode !== undefined) process.exit(step.exitCode);
 
   if (step.error) {
     process.stdout.write(ERROR_MARKER + b64json(step.error) + '\n');
