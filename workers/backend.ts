@@ -3,6 +3,8 @@ import { createHybridBackend } from '../backends/hybrid';
 import { createLabBackend } from '../backends/lab/client';
 import { ldapConfigFromEnv } from '../backends/ldap';
 import type { Backend } from '../backends/ports';
+import { powerShellConfigFromEnv } from '../backends/powershell/config';
+import { createPowerShellBackend } from '../backends/powershell';
 import type { WorkerEnv } from './config';
 
 export function createBackend(env: WorkerEnv, processEnv: NodeJS.ProcessEnv = process.env): Backend {
@@ -12,5 +14,7 @@ export function createBackend(env: WorkerEnv, processEnv: NodeJS.ProcessEnv = pr
       return createLabBackend(labUrl);
     case 'hybrid':
       return createHybridBackend({ ldap: ldapConfigFromEnv(processEnv), labUrl });
+    case 'powershell':
+      return createPowerShellBackend(powerShellConfigFromEnv(processEnv));
   }
 }
