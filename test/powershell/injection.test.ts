@@ -2,7 +2,7 @@
  * Hostile values in every string field of a request: the schema refuses what it must (naming the field), and what
  * it lets through reaches PowerShell only as base64 data.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
    the corpus writes values into arbitrary fields of an untyped request, as a webhook or a file would */
 import { parseRunbookRequest, RunbookRequestError, type RunbookRequest } from '../../runbook/request';
 import { encodePayload, invocationLine } from '../../backends/powershell/protocol';
