@@ -3,7 +3,7 @@
  * folder so a restart loses nothing. `gmsa-runbook dev` and `npm start` run it; other commands find it through
  * the stack file it writes.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createLabBackend } from '../backends/lab/client';
@@ -15,6 +15,7 @@ import { ldapConfigFor } from '../samba/ldap-env';
 import { isPortFree, obtainTemporalServer } from '../temporal';
 import { DEFAULT_TASK_QUEUE } from '../workers/config';
 import { createRunbookWorker } from '../workers/worker';
+import { createTicketPorts } from '../ticketing/adapters';
 
 export interface StackInfo {
   temporalAddress: string;
@@ -105,6 +106,10 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     taskQueue,
     backend,
     hostOptions: { pollIntervalMs: 200 },
+    // No real ticket system in the dev stack: ticket comments go to a file you can tail.
+    tickets: createTicketPorts(process.env, {
+      log: createWriteStream(join(opts.stateDir, 'ticket-comments.log'), { flags: 'a' }),
+    }),
   });
   const running = worker.run();
   opts.log(`Worker polling task queue ${taskQueue}`);

@@ -9,7 +9,8 @@ import { LabAdminClient } from '../backends/lab/client';
 import { startProvisioning } from '../client/start';
 import { workflowUrl } from '../client/ui-links';
 import { watchRun } from '../client/watch';
-import { RunbookRequestError } from '../runbook/request';
+import { provisionWorkflowId, RunbookRequestError } from '../runbook/request';
+import { approveUpdate, rejectUpdate } from '../workflows/definitions';
 import { connectClient, resolveTarget } from './connect';
 import { runDemo } from './demo';
 import { defaultStateDir, startDevStack } from './dev-stack';
@@ -121,6 +122,28 @@ program
       await close();
     }
   });
+
+for (const [name, update, verb] of [
+  ['approve', approveUpdate, 'approve the plan of a run that waits for approval'],
+  ['reject', rejectUpdate, 'reject the plan: the run ends with nothing changed'],
+] as const) {
+  program
+    .command(`${name} <ticket>`)
+    .description(verb)
+    .requiredOption('--by <name>', 'who decides (recorded in the run and on the ticket)')
+    .option('--comment <text>', 'why')
+    .action(async (ticket: string, o: { by: string; comment?: string }) => {
+      const target = resolveTarget();
+      const { client, close } = await connectClient(target);
+      try {
+        const handle = client.workflow.getHandle(provisionWorkflowId(ticket));
+        const outcome = await handle.executeUpdate(update, { args: [{ approver: o.by, comment: o.comment }] });
+        console.log(`${handle.workflowId}: ${outcome.decision} by ${outcome.approver}`);
+      } finally {
+        await close();
+      }
+    });
+}
 
 registerLabCommands(program, () => {
   const url = resolveTarget().labUrl;

@@ -1,7 +1,7 @@
 /**
  * What the `progress` query returns and the CLI and ticket comments show: steps × hosts with status and times.
  */
-export const RUN_STEPS = ['preflight', 'create-gmsa', 'wait-replication', 'hosts'] as const;
+export const RUN_STEPS = ['preflight', 'approval', 'create-gmsa', 'wait-replication', 'hosts'] as const;
 export type RunStep = (typeof RUN_STEPS)[number];
 
 export const HOST_STEPS = ['install', 'register-endpoint', 'verify-identity'] as const;
@@ -10,7 +10,16 @@ export type HostStep = (typeof HOST_STEPS)[number];
 export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 export type RunbookState =
-  'running' | 'planned' | 'succeeded' | 'rolling-back' | 'rolled-back' | 'cancelled' | 'needs-human';
+  | 'running'
+  | 'awaiting-approval'
+  | 'rejected'
+  | 'expired'
+  | 'planned'
+  | 'succeeded'
+  | 'rolling-back'
+  | 'rolled-back'
+  | 'cancelled'
+  | 'needs-human';
 
 export interface StepProgress {
   status: StepStatus;
@@ -37,15 +46,26 @@ export interface RunbookProgress {
   replication: { converged: string[]; pending: { dc: string; reason: string }[]; deadline: string } | null;
   compensations: CompensationProgress[];
   failure: { type: string; message: string } | null;
+  approval: ApprovalRecord | null;
+  /** Ticket updates that could not be delivered after their retries (the run went on without them). */
+  ticketMisses: { milestone: string; error: string }[];
   updatedAt: string;
 }
 
+export interface ApprovalRecord {
+  decision: 'approved' | 'rejected';
+  approver: string;
+  comment?: string;
+}
+
 export interface ProvisionResult {
-  status: 'succeeded' | 'planned';
+  /** rejected / expired: the approver said no, or nobody decided in time; nothing was changed. */
+  status: 'succeeded' | 'planned' | 'rejected' | 'expired';
   workflowId: string;
   plan: import('./plan').ProvisionPlan;
   /** Host → the identity a session through the endpoint ran as. */
   identities: Record<string, string>;
+  approval: ApprovalRecord | null;
   startedAt: string;
   finishedAt: string;
 }

@@ -139,6 +139,21 @@ export const RunbookRequestSchema = z
       .refine((h) => new Set(h).size === h.length, 'must not name a host twice'),
     endpoint: EndpointSchema,
     replication: ReplicationPolicySchema.default(ReplicationPolicySchema.parse({})),
+    /**
+     * A human approves the plan before anything changes (the `approve` / `reject` updates, from the CLI or a ticket
+     * transition). Rejected or not decided in time: the run ends with nothing changed.
+     */
+    approval: z
+      .object({
+        required: z.boolean().default(false),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(1, 'must be at least 1 s')
+          .max(30 * 24 * 3600, 'must be at most 30 days')
+          .default(86_400),
+      })
+      .default({ required: false, timeoutSeconds: 86_400 }),
     /** At most this many hosts are worked on at once. */
     maxParallelHosts: z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64').default(4),
     /** Run the read-only preflight, return the plan, change nothing. */

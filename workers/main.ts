@@ -4,6 +4,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { createBackend } from './backend';
+import { createTicketPorts } from '../ticketing/adapters';
 import { workerEnv } from './config';
 import { createRunbookWorker } from './worker';
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       taskQueue: env.GMSA_TASK_QUEUE,
       backend,
       hostOptions: { pollIntervalMs: env.GMSA_HOST_POLL_MS },
+      tickets: createTicketPorts(process.env),
     });
     console.log(`WORKER_READY task-queue=${env.GMSA_TASK_QUEUE} backend=${backend.kind}`);
     await worker.run();

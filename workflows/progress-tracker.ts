@@ -6,6 +6,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import {
   HOST_STEPS,
   RUN_STEPS,
+  type ApprovalRecord,
   type HostStep,
   type RunbookProgress,
   type RunbookState,
@@ -48,6 +49,8 @@ export class ProgressTracker {
       replication: null,
       compensations: [],
       failure: null,
+      approval: null,
+      ticketMisses: [],
       updatedAt: now(),
     };
     // However the run was started (CLI, webhook, UI, schedule), it is findable by ticket and gMSA.
@@ -78,6 +81,16 @@ export class ProgressTracker {
     const existing = this.progress.compensations.find((c) => c.name === name);
     if (existing) Object.assign(existing, { status, detail });
     else this.progress.compensations.push({ name, status, detail });
+    this.publish();
+  }
+
+  approval(record: ApprovalRecord): void {
+    this.progress.approval = record;
+    this.publish();
+  }
+
+  ticketMiss(milestone: string, error: string): void {
+    this.progress.ticketMisses.push({ milestone, error });
     this.publish();
   }
 
@@ -132,6 +145,7 @@ function renderDetails(p: RunbookProgress): string {
       `Replication: ${p.replication.converged.length} DC(s) have it; waiting for ${p.replication.pending.map((x) => x.dc).join(', ') || 'none'}`,
     );
   }
+  if (p.approval) lines.push('', `Approval: ${p.approval.decision} by ${p.approval.approver}`);
   if (p.failure) lines.push('', `Failure: \`${p.failure.type}\` ${p.failure.message}`);
   if (p.compensations.length) {
     lines.push('', 'Rollback: ' + p.compensations.map((c) => `${c.name} (${c.status})`).join(', '));

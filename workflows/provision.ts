@@ -9,6 +9,7 @@
 import {
   ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -31,7 +32,9 @@ import {
 import { buildSessionConfiguration } from '../runbook/session-configuration';
 import { PROGRESS_QUERY_DESCRIPTION, progressQuery } from './definitions';
 import { ProgressTracker } from './progress-tracker';
+import { ApprovalGate } from './approval';
 import { failureOf, Saga } from './saga';
+import { TicketNotifier } from './ticket-notifier';
 
 const TRANSPORT_RETRY: RetryPolicy = {
   initialInterval: '1s',
@@ -103,12 +106,31 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     hosts: request.hosts,
   });
   setHandler(progressQuery, () => progress.progress, { description: PROGRESS_QUERY_DESCRIPTION });
+  const identities: Record<string, string> = {};
+  const gate = new ApprovalGate();
+  const ticket = new TicketNotifier(request.ticket, progress);
+  const finished = (status: ProvisionResult['status'], plan: ProvisionPlan): ProvisionResult => ({
+    status,
+    workflowId,
+    plan,
+    identities,
+    approval: progress.progress.approval,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  });
 
   const saga = new Saga();
-  const identities: Record<string, string> = {};
   let hostFailure = false;
 
   try {
+    await ticket.send(
+      'started',
+      'start',
+      `Runbook started: gMSA ${request.domain.netbios}\\${request.gmsa.name}$ for endpoint ${request.endpoint.name}`,
+      [`Hosts: ${request.hosts.join(', ')}`, request.dryRun ? 'Dry run: plan only, nothing will change.' : ''].filter(
+        Boolean,
+      ),
+    );
     // 1. Preflight: read-only; refuses with every problem at once.
     progress.step('preflight', 'running');
     const plan = await acts.preflight.executeWithOptions(
@@ -121,9 +143,34 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       `pinned DC ${plan.pinnedDc}; ${plan.notes.join('; ') || 'nothing pre-existing'}`,
     );
     if (request.dryRun) {
-      for (const s of ['create-gmsa', 'wait-replication', 'hosts'] as const) progress.step(s, 'skipped', 'dry run');
+      for (const s of ['approval', 'create-gmsa', 'wait-replication', 'hosts'] as const)
+        progress.step(s, 'skipped', 'dry run');
       progress.state('planned', 'done');
-      return { status: 'planned', workflowId, plan, identities, startedAt, finishedAt: new Date().toISOString() };
+      return finished('planned', plan);
+    }
+
+    // Approval, when the request asks for it: nothing has changed yet, so "no" needs no rollback.
+    if (request.approval.required) {
+      progress.step('approval', 'running');
+      progress.state('awaiting-approval', 'approval');
+      await ticket.send('awaiting-approval', 'approval', 'Waiting for approval of the plan', describePlan(plan));
+      const decision = await gate.await(request.approval.timeoutSeconds);
+      if (decision) progress.approval(decision);
+      if (!decision || decision.decision === 'rejected') {
+        const status = decision ? 'rejected' : 'expired';
+        const why = decision
+          ? `rejected by ${decision.approver}`
+          : `not approved within ${request.approval.timeoutSeconds} s`;
+        progress.step('approval', 'failed', why);
+        for (const s of ['create-gmsa', 'wait-replication', 'hosts'] as const) progress.step(s, 'skipped', why);
+        progress.state(status, 'done');
+        await ticket.send('rejected', 'approval', `Runbook ended: ${why}. Nothing was changed.`);
+        return finished(status, plan);
+      }
+      progress.step('approval', 'done', `approved by ${decision.approver}`);
+      progress.state('running');
+    } else {
+      progress.step('approval', 'skipped', 'not required');
     }
 
     // 2. The gMSA, on the pinned DC only.
@@ -145,6 +192,11 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     await forEachBounded(plan.hosts, request.maxParallelHosts, async (host) => {
       try {
         identities[host.hostName] = await provisionHost(request, plan, host, saga, progress, () => hostFailure);
+        await ticket.send(
+          'host-done',
+          `host ${host.hostName}`,
+          `${host.hostName}: verified, runs as ${identities[host.hostName]}`,
+        );
       } catch (err) {
         hostFailure = true;
         throw err;
@@ -152,10 +204,26 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     });
     progress.step('hosts', 'done', `${plan.hosts.length} host(s) verified`);
     progress.state('succeeded', 'done');
-    return { status: 'succeeded', workflowId, plan, identities, startedAt, finishedAt: new Date().toISOString() };
+    await ticket.send(
+      'succeeded',
+      'done',
+      `Runbook succeeded: endpoint ${request.endpoint.name} runs as ${plan.expectedIdentity}`,
+      Object.entries(identities).map(([host, identity]) => `${host}: remote identity ${identity}`),
+    );
+    return finished('succeeded', plan);
   } catch (err) {
-    throw await rollBack(err, saga, progress);
+    throw await rollBack(err, saga, progress, ticket);
   }
+}
+
+function describePlan(plan: ProvisionPlan): string[] {
+  return [
+    `gMSA ${plan.gmsa.name}: ${plan.gmsa.action === 'create' ? 'create' : 'adopt the existing one'} on ${plan.pinnedDc}`,
+    `Principals: ${plan.gmsa.wantedPrincipals.join(', ')}`,
+    `Replication wait: ${plan.replicationTargets.map((d) => d.hostName).join(', ')}`,
+    ...plan.hosts.map((h) => `${h.hostName} (${h.site}): endpoint ${h.endpointAction}`),
+    ...plan.notes,
+  ];
 }
 
 async function createOrAdoptGmsa(request: RunbookRequest, plan: ProvisionPlan, saga: Saga): Promise<string> {
@@ -318,7 +386,7 @@ async function provisionHost(
 }
 
 /** Undo what this run did, then end the run with the original failure (or the cancel), or needs-a-human. */
-async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker): Promise<unknown> {
+async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker, ticket: TicketNotifier): Promise<unknown> {
   const cancelled = isCancellation(err);
   const cause = cancelled ? { type: 'Cancelled', message: 'the run was cancelled' } : failureOf(err);
   progress.failed(cause);
@@ -329,6 +397,22 @@ async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker): Pr
     undone: outcomes.filter((o) => o.ok).map((o) => o.name),
     needsHuman: outcomes.filter((o) => !o.ok).map((o) => ({ name: o.name, error: o.error ?? 'unknown' })),
   };
+  // The ticket hears how it ended even when the run was cancelled.
+  await CancellationScope.nonCancellable(() =>
+    report.needsHuman.length > 0
+      ? ticket.send(
+          'needs-human',
+          'rollback',
+          `Runbook failed and rollback is incomplete: ${cause.type}. A human must clean up:`,
+          [cause.message, ...report.needsHuman.map((n) => `${n.name}: ${n.error}`)],
+        )
+      : ticket.send(
+          cancelled ? 'cancelled' : 'failed',
+          'rollback',
+          `Runbook ${cancelled ? 'cancelled' : `failed: ${cause.type}`}; rolled back`,
+          [cause.message, ...report.undone.map((u) => `undone: ${u}`)],
+        ),
+  );
   if (report.needsHuman.length > 0) {
     progress.state('needs-human', 'rollback');
     return ApplicationFailure.nonRetryable(

@@ -1,0 +1,35 @@
+/**
+ * Progress back to the ticket. An update that cannot be delivered after its retries never fails the runbook: the
+ * miss is recorded in the progress (and so in the UI), and the run goes on.
+ */
+import { isCancellation, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { RunbookActivities } from '../activities';
+import type { TicketMilestone, TicketRef } from '../runbook/ticket';
+import type { ProgressTracker } from './progress-tracker';
+import { describeError } from './saga';
+
+const ticketOptions: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+};
+
+const acts = proxyActivities<RunbookActivities>(ticketOptions);
+
+export class TicketNotifier {
+  constructor(
+    private readonly ticket: TicketRef,
+    private readonly progress: ProgressTracker,
+  ) {}
+
+  async send(milestone: TicketMilestone, step: string, headline: string, lines: string[] = []): Promise<void> {
+    try {
+      await acts.postTicketUpdate.executeWithOptions(
+        { ...ticketOptions, summary: `Ticket ${this.ticket.key}: ${milestone}` },
+        [{ ticket: this.ticket, milestone, step, headline, lines }],
+      );
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      this.progress.ticketMiss(milestone, describeError(err));
+    }
+  }
+}
