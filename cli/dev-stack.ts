@@ -5,7 +5,10 @@
  */
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startWebhookServer } from '../ticketing/webhook/server';
+import { sampleWebhookConfig } from '../ticketing/webhook/config';
 import { createLabBackend } from '../backends/lab/client';
 import { startLabServer } from '../backends/lab/server';
 import { createHybridBackend } from '../backends/hybrid';
@@ -19,6 +22,8 @@ import { createTicketPorts } from '../ticketing/adapters';
 
 export interface StackInfo {
   temporalAddress: string;
+  /** The webhook server (tickets in), with the sample configuration and its development secrets. */
+  webhookUrl: string;
   namespace: string;
   uiUrl: string | null;
   labUrl: string;
@@ -107,18 +112,34 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     backend,
     hostOptions: { pollIntervalMs: 200 },
     // No real ticket system in the dev stack: ticket comments go to a file you can tail.
-    tickets: createTicketPorts(process.env, {
-      log: createWriteStream(join(opts.stateDir, 'ticket-comments.log'), { flags: 'a' }),
-    }),
+    tickets: createTicketPorts(
+      { ...process.env, GMSA_TEMPORAL_UI_URL: temporal.uiUrl ?? undefined, TEMPORAL_NAMESPACE: temporal.namespace },
+      { log: createWriteStream(join(opts.stateDir, 'ticket-comments.log'), { flags: 'a' }) },
+    ),
   });
   const running = worker.run();
   opts.log(`Worker polling task queue ${taskQueue}`);
+
+  // Tickets in: the sample configuration with development secrets (never for production: see README).
+  const temporalClient = new Client({
+    connection: await Connection.connect({ address: temporal.address }),
+    namespace: temporal.namespace,
+  });
+  const webhooks = await startWebhookServer({
+    client: temporalClient,
+    namespace: temporal.namespace,
+    taskQueue,
+    uiUrl: temporal.uiUrl,
+    config: sampleWebhookConfig({ replayStoreFile: join(opts.stateDir, 'webhook-replay.json') }),
+  });
+  opts.log(`Webhook server at ${webhooks.url} (POST /webhooks/generic, /webhooks/jira, /webhooks/servicenow)`);
 
   const info: StackInfo = {
     temporalAddress: temporal.address,
     namespace: temporal.namespace,
     uiUrl: temporal.uiUrl,
     labUrl: lab.url,
+    webhookUrl: webhooks.url,
     taskQueue,
     stateDir: opts.stateDir,
   };
@@ -130,6 +151,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      await webhooks.close();
+      await temporalClient.connection.close();
       worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();

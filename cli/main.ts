@@ -16,6 +16,7 @@ import { runDemo } from './demo';
 import { defaultStateDir, startDevStack } from './dev-stack';
 import { registerLabCommands } from './lab-commands';
 import { printOutcome } from './report';
+import { registerServeCommand } from './serve';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -144,6 +145,8 @@ for (const [name, update, verb] of [
       }
     });
 }
+
+registerServeCommand(program);
 
 registerLabCommands(program, () => {
   const url = resolveTarget().labUrl;

@@ -2,7 +2,7 @@
  * Starting a provisioning run: validate first (nothing starts on a bad request), one run per ticket (the workflow
  * id is the idempotency key), searchable by ticket and gMSA in the UI.
  */
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { parseRunbookRequest, provisionWorkflowId, type RunbookRequest } from '../runbook/request';
 import { GmsaName, RunbookState, RunbookStep, TicketKey } from '../runbook/search-attributes';
 import type { provisionGmsaRemoting } from '../workflows';
@@ -22,6 +22,9 @@ export interface StartedRun {
 export async function startProvisioning(client: Client, input: unknown, opts: StartOptions): Promise<StartedRun> {
   const request = parseRunbookRequest(input);
   const workflowId = provisionWorkflowId(request.ticket.key);
+  // The 1.24 client does not say whether USE_EXISTING started a run or attached to one (it drops the server's
+  // `started` flag), so look first: a run that was already running keeps its run id.
+  const runningBefore = await runningRunId(client, workflowId);
   const handle = await client.workflow.start('provisionGmsaRemoting', {
     taskQueue: opts.taskQueue,
     workflowId,
@@ -46,6 +49,16 @@ export async function startProvisioning(client: Client, input: unknown, opts: St
       .join('\n\n'),
   });
   const description = await handle.describe();
-  const started = description.runId === handle.firstExecutionRunId;
+  const started = description.runId !== runningBefore;
   return { request, handle: client.workflow.getHandle(workflowId, description.runId), started };
+}
+
+async function runningRunId(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    return d.status.name === 'RUNNING' ? d.runId : undefined;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
 }
