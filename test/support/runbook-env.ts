@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -19,6 +19,7 @@ import { startLabServer } from '../../backends/lab/server';
 import type { Backend, DirectoryPort } from '../../backends/ports';
 import type { RunbookRequestInput } from '../../runbook/request';
 import { createRunbookWorker, workflowsPath } from '../../workers/worker';
+import type { provisionGmsaRemoting } from '../../workflows';
 
 /** Lab latencies × 0.002: intra-site replication 30 ms, inter-site 1.8 s, WinRM restart 16 ms. */
 export const TEST_TIME_SCALE = 0.002;
@@ -128,5 +129,60 @@ export function sampleRequest(overrides: Partial<RunbookRequestInput> = {}): Run
     },
     replication: { pollIntervalSeconds: 0.2, timeoutSeconds: 30 },
     ...overrides,
+  };
+}
+
+export interface RunbookHarness {
+  readonly env: TemporalTestEnv;
+  readonly lab: TestLab;
+  readonly taskQueue: string;
+  /** Start the provisioning workflow for a request, with the ticket's workflow id. */
+  start(request: RunbookRequestInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof provisionGmsaRemoting>>;
+}
+
+/**
+ * Registers beforeAll/afterAll for a suite: a Temporal client, a lab (or the backend a suite builds on it), and a
+ * worker polling a task queue of the suite's own. Fields are ready inside tests.
+ */
+export function useRunbookHarness(
+  name: string,
+  opts: { lab?: Parameters<typeof startTestLab>[0]; backend?: (lab: TestLab) => Backend } = {},
+): RunbookHarness {
+  let env: TemporalTestEnv | undefined;
+  let lab: TestLab | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const taskQueue = uniqueTaskQueue(name);
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the runbook harness is used outside a test');
+    return value;
+  };
+  beforeAll(async () => {
+    env = await connectTemporal();
+    lab = await startTestLab(opts.lab);
+    worker = await createTestWorker(env, opts.backend ? opts.backend(lab) : lab.backend, taskQueue);
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await lab?.close();
+    await env?.close();
+  });
+  return {
+    get env() {
+      return ready(env);
+    },
+    get lab() {
+      return ready(lab);
+    },
+    taskQueue,
+    start(request) {
+      return ready(env).client.workflow.start<typeof provisionGmsaRemoting>('provisionGmsaRemoting', {
+        taskQueue,
+        workflowId: `gmsa-provision-${request.ticket.key}`,
+        args: [request],
+      });
+    },
   };
 }

@@ -1,53 +1,17 @@
 /** The approval gate on a real Temporal server: approve → the run goes on; reject or timeout → nothing changed. */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { ProvisionResult } from '../../runbook/progress';
 import type { RunbookRequestInput } from '../../runbook/request';
-import type { provisionGmsaRemoting } from '../../workflows';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../workflows/definitions';
-import {
-  connectTemporal,
-  createTestWorker,
-  sampleRequest,
-  startTestLab,
-  uniqueTaskQueue,
-  type TemporalTestEnv,
-  type TestLab,
-} from '../support/runbook-env';
+import { sampleRequest, useRunbookHarness } from '../support/runbook-env';
 
-let env: TemporalTestEnv;
-let lab: TestLab;
-let worker: Worker;
-let running: Promise<void>;
-let taskQueue: string;
-
-beforeAll(async () => {
-  env = await connectTemporal();
-  lab = await startTestLab();
-  taskQueue = uniqueTaskQueue('approval');
-  worker = await createTestWorker(env, lab.backend, taskQueue);
-  running = worker.run();
-});
-afterAll(async () => {
-  worker.shutdown();
-  await running;
-  await lab.close();
-  await env.close();
-});
-beforeEach(() => lab.admin.reset());
+const h = useRunbookHarness('approval');
+beforeEach(() => h.lab.admin.reset());
 
 const gated = (timeoutSeconds = 600): RunbookRequestInput =>
   sampleRequest({ approval: { required: true, timeoutSeconds } });
 
-function start(request: RunbookRequestInput) {
-  return env.client.workflow.start<typeof provisionGmsaRemoting>('provisionGmsaRemoting', {
-    taskQueue,
-    workflowId: `gmsa-provision-${request.ticket.key}`,
-    args: [request],
-  });
-}
-
-async function waitingForApproval(handle: Awaited<ReturnType<typeof start>>): Promise<void> {
+async function waitingForApproval(handle: Awaited<ReturnType<typeof h.start>>): Promise<void> {
   for (let i = 0; i < 400; i++) {
     const p = await handle.query(progressQuery).catch(() => undefined);
     if (p?.state === 'awaiting-approval') return;
@@ -67,16 +31,16 @@ async function refusal(update: Promise<unknown>): Promise<string> {
 }
 
 async function settled() {
-  await lab.admin.replicateNow();
-  return lab.admin.comparableState();
+  await h.lab.admin.replicateNow();
+  return h.lab.admin.comparableState();
 }
 
 test('approve: the run goes on, records the approver, and ends verified', async () => {
-  const handle = await start(gated());
+  const handle = await h.start(gated());
   await waitingForApproval(handle);
-  const events = (await lab.admin.events()).length;
+  const events = (await h.lab.admin.events()).length;
   // Nothing is written while the plan waits.
-  expect((await lab.admin.events()).slice(events)).toEqual([]);
+  expect((await h.lab.admin.events()).slice(events)).toEqual([]);
 
   const outcome = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', comment: 'CAB-42' }] });
   expect(outcome).toEqual({ decision: 'approved', approver: 'alice' });
@@ -89,7 +53,7 @@ test('approve: the run goes on, records the approver, and ends verified', async 
 
 test('reject: the run ends rejected and the lab is exactly as before', async () => {
   const before = await settled();
-  const handle = await start(gated());
+  const handle = await h.start(gated());
   await waitingForApproval(handle);
   await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', comment: 'not this week' }] });
 
@@ -101,18 +65,18 @@ test('reject: the run ends rejected and the lab is exactly as before', async () 
 
 test('nobody decides in time: the run ends expired with nothing changed', async () => {
   const before = await settled();
-  const result: ProvisionResult = await (await start(gated(2))).result();
+  const result: ProvisionResult = await (await h.start(gated(2))).result();
   expect(result.status).toBe('expired');
   expect(result.approval).toBeNull();
   expect(await settled()).toEqual(before);
 });
 
 test('an approval when the run is not waiting, or without an approver, is refused', async () => {
-  const handle = await start(sampleRequest({ replication: { pollIntervalSeconds: 0.2, timeoutSeconds: 30 } }));
+  const handle = await h.start(sampleRequest({ replication: { pollIntervalSeconds: 0.2, timeoutSeconds: 30 } }));
   expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'mallory' }] }))).toMatch(
     /not waiting for approval/,
   );
-  const gatedHandle = await start(gated());
+  const gatedHandle = await h.start(gated());
   await waitingForApproval(gatedHandle);
   expect(await refusal(gatedHandle.executeUpdate(approveUpdate, { args: [{ approver: '  ' }] }))).toMatch(/approver/);
   await gatedHandle.executeUpdate(rejectUpdate, { args: [{ approver: 'carol' }] });

@@ -4,55 +4,19 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import { outcomeOf } from '../../client/watch';
 import { progressQuery } from '../../workflows/definitions';
 import type { RunbookRequestInput } from '../../runbook/request';
 import type { ProvisionResult } from '../../runbook/progress';
-import type { provisionGmsaRemoting } from '../../workflows';
 import { GmsaName, RunbookState, RunbookStep, TicketKey } from '../../runbook/search-attributes';
-import {
-  connectTemporal,
-  createTestWorker,
-  sampleRequest,
-  startTestLab,
-  uniqueTaskQueue,
-  type TemporalTestEnv,
-  type TestLab,
-} from '../support/runbook-env';
+import { sampleRequest, useRunbookHarness } from '../support/runbook-env';
 
-let env: TemporalTestEnv;
-let lab: TestLab;
-let worker: Worker;
-let taskQueue: string;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await connectTemporal();
-  lab = await startTestLab();
-  taskQueue = uniqueTaskQueue('provision');
-  worker = await createTestWorker(env, lab.backend, taskQueue);
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker.shutdown();
-  await running;
-  await lab.close();
-  await env.close();
-});
+const h = useRunbookHarness('provision');
+const start = (request: RunbookRequestInput) => h.start(request);
 
 beforeEach(async () => {
-  await lab.admin.reset();
+  await h.lab.admin.reset();
 });
-
-function start(request: RunbookRequestInput) {
-  return env.client.workflow.start<typeof provisionGmsaRemoting>('provisionGmsaRemoting', {
-    taskQueue,
-    workflowId: `gmsa-provision-${request.ticket.key}`,
-    args: [request],
-  });
-}
 
 async function failureOf(request: RunbookRequestInput): Promise<ApplicationFailure> {
   const handle = await start(request);
@@ -68,7 +32,7 @@ async function failureOf(request: RunbookRequestInput): Promise<ApplicationFailu
 
 /** Every identity probe fails with a non-retryable AccessDenied: the last step fails, after all the others. */
 function failVerificationForGood() {
-  return lab.admin.addFault({
+  return h.lab.admin.addFault({
     kind: 'fail-operation',
     operation: 'invokeIdentityProbe',
     failureType: 'AccessDenied',
@@ -78,8 +42,8 @@ function failVerificationForGood() {
 
 /** What the lab looks like to a user once every pending replication has arrived. */
 async function settledState() {
-  await lab.admin.replicateNow();
-  return lab.admin.comparableState();
+  await h.lab.admin.replicateNow();
+  return h.lab.admin.comparableState();
 }
 
 async function waitForStep(handle: Awaited<ReturnType<typeof start>>, step: string): Promise<void> {
@@ -108,13 +72,13 @@ test('happy path: two hosts end with an endpoint that runs as LAB\\TestgMSA$', a
 
   // Every DC has it with both hosts as principals; both hosts have the endpoint, running as the gMSA.
   for (const dc of ['dc1.lab.local', 'dc2.lab.local', 'dc3.lab.local', 'dc4.lab.local']) {
-    const sa = await lab.backend.directory.getServiceAccount(dc, 'TestgMSA');
+    const sa = await h.lab.backend.directory.getServiceAccount(dc, 'TestgMSA');
     expect(sa?.principals.sort()).toEqual(['SERVER1$', 'SERVER2$']);
     expect(sa?.kerberosEncryptionTypes).toEqual(['AES128', 'AES256']);
     expect(sa?.dnsHostName).toBe('testgmsa.lab.local');
   }
   for (const host of ['server1.lab.local', 'server2.lab.local']) {
-    const cfg = await lab.backend.hosts.getSessionConfiguration(host, 'GmsaRemoting');
+    const cfg = await h.lab.backend.hosts.getSessionConfiguration(host, 'GmsaRemoting');
     expect(cfg?.groupManagedServiceAccount).toBe('LAB\\TestgMSA$');
     expect(cfg?.runAsVirtualAccount).toBe(false);
     expect(cfg?.sessionType).toBe('RestrictedRemoteServer');
@@ -153,10 +117,10 @@ test('group mode: hosts join the group and need a ticket purge before the gMSA w
     await start(sampleRequest({ principals: { mode: 'group', group: 'gMSA-Remoting-Hosts' } }))
   ).result();
   expect(result.identities['server1.lab.local']).toBe('LAB\\TestgMSA$');
-  expect(await lab.backend.directory.getGroupMembers('dc1.lab.local', 'gMSA-Remoting-Hosts')).toEqual(
+  expect(await h.lab.backend.directory.getGroupMembers('dc1.lab.local', 'gMSA-Remoting-Hosts')).toEqual(
     expect.arrayContaining(['SERVER1$', 'SERVER2$']),
   );
-  const events = await lab.admin.events();
+  const events = await h.lab.admin.events();
   expect(events.filter((e) => e.op === 'purgeKerberosTickets').length).toBeGreaterThanOrEqual(2);
 });
 
@@ -171,18 +135,18 @@ test.each([
   ['verify-identity', { operation: 'invokeIdentityProbe', when: 'before' as const, target: 'server2.lab.local' }],
 ])('failure at %s rolls back to the state before the run', async (_step, fault) => {
   const before = await settledState();
-  await lab.admin.addFault({ kind: 'fail-operation', failureType: 'AccessDenied', ...fault });
+  await h.lab.admin.addFault({ kind: 'fail-operation', failureType: 'AccessDenied', ...fault });
 
   const failure = await failureOf(sampleRequest());
 
   expect(failure.type).toBe('AccessDenied');
   expect(failure.message).toMatch(/Rolled back/);
-  await lab.admin.clearFaults();
+  await h.lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);
 });
 
 test('a pre-existing gMSA in the wanted state is adopted and survives rollback', async () => {
-  await lab.admin.seedServiceAccount({
+  await h.lab.admin.seedServiceAccount({
     name: 'TestgMSA',
     principals: ['SERVER1$', 'SERVER2$'],
     description: 'made by hand',
@@ -193,28 +157,28 @@ test('a pre-existing gMSA in the wanted state is adopted and survives rollback',
   const failure = await failureOf(sampleRequest());
 
   expect(failure.type).toBe('AccessDenied');
-  await lab.admin.clearFaults();
+  await h.lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);
-  const events = await lab.admin.events();
+  const events = await h.lab.admin.events();
   expect(events.filter((e) => e.op === 'createServiceAccount' || e.op === 'removeServiceAccount')).toEqual([]);
 });
 
 test('an adopted gMSA gets only the missing principals, and rollback removes only those', async () => {
-  await lab.admin.seedServiceAccount({ name: 'TestgMSA', principals: ['SERVER4$'] });
+  await h.lab.admin.seedServiceAccount({ name: 'TestgMSA', principals: ['SERVER4$'] });
   const before = await settledState();
   await failVerificationForGood();
 
   await failureOf(sampleRequest());
 
-  await lab.admin.clearFaults();
+  await h.lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);
-  const sa = await lab.backend.directory.getServiceAccount('dc1.lab.local', 'TestgMSA');
+  const sa = await h.lab.backend.directory.getServiceAccount('dc1.lab.local', 'TestgMSA');
   expect(sa?.principals).toEqual(['SERVER4$']);
 });
 
 test('cancel during the replication wait rolls back and ends Canceled', async () => {
   const before = await settledState();
-  await lab.admin.addFault({ kind: 'replication-blocked', dc: 'dc4.lab.local' });
+  await h.lab.admin.addFault({ kind: 'replication-blocked', dc: 'dc4.lab.local' });
   const handle = await start(sampleRequest());
   await waitForStep(handle, 'wait-replication');
 
@@ -226,63 +190,63 @@ test('cancel during the replication wait rolls back and ends Canceled', async ()
   const progress = await handle.query(progressQuery);
   expect(progress.state).toBe('cancelled');
   expect(progress.compensations.map((c) => c.status)).toEqual(['done']);
-  await lab.admin.clearFaults();
+  await h.lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);
 });
 
 test('a DC that never receives the object ends in ReplicationTimeout and rollback', async () => {
   const before = await settledState();
-  await lab.admin.addFault({ kind: 'replication-blocked', dc: 'dc3.lab.local' });
+  await h.lab.admin.addFault({ kind: 'replication-blocked', dc: 'dc3.lab.local' });
 
   const failure = await failureOf(sampleRequest({ replication: { pollIntervalSeconds: 0.2, timeoutSeconds: 2 } }));
 
   expect(failure.type).toBe('ReplicationTimeout');
   expect(failure.message).toContain('dc3.lab.local');
-  await lab.admin.clearFaults();
+  await h.lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);
 });
 
 test('an endpoint that runs as a virtual account fails verification for good and rolls back', async () => {
   const before = await settledState();
-  await lab.admin.addFault({ kind: 'virtual-account', host: 'server1.lab.local' });
+  await h.lab.admin.addFault({ kind: 'virtual-account', host: 'server1.lab.local' });
 
   const failure = await failureOf(sampleRequest());
 
   expect(failure.type).toBe('VirtualAccountIdentity');
   expect(failure.nonRetryable).toBe(true);
   expect(failure.message).toContain('WinRM Virtual Users\\');
-  const probes = (await lab.admin.events()).filter(
+  const probes = (await h.lab.admin.events()).filter(
     (e) => e.op === 'invokeIdentityProbe' && e.target === 'server1.lab.local',
   );
   expect(probes.length).toBeLessThanOrEqual(1); // not retried
-  await lab.admin.clearFaults();
+  await h.lab.admin.clearFaults();
   expect(await settledState()).toEqual(before);
 });
 
 test('a KDS root key not yet effective for 10 h fails preflight with nothing created', async () => {
-  await lab.admin.clearKdsRootKeys();
-  await lab.admin.setKdsRootKey(new Date(Date.now() - 2 * 3600_000).toISOString());
+  await h.lab.admin.clearKdsRootKeys();
+  await h.lab.admin.setKdsRootKey(new Date(Date.now() - 2 * 3600_000).toISOString());
   const before = await settledState();
-  const eventsBefore = (await lab.admin.events()).length;
+  const eventsBefore = (await h.lab.admin.events()).length;
 
   const failure = await failureOf(sampleRequest());
 
   expect(failure.type).toBe('KdsRootKeyMissing');
   expect(failure.message).toMatch(/10 h/);
-  expect((await lab.admin.events()).slice(eventsBefore)).toEqual([]);
+  expect((await h.lab.admin.events()).slice(eventsBefore)).toEqual([]);
   expect(await settledState()).toEqual(before);
 });
 
 test('preflight reports every problem at once: name taken, unknown host, DisableRunAs', async () => {
-  await lab.admin.seedUser({ name: 'TestgMSA' });
-  await lab.admin.addFault({ kind: 'disable-runas', host: 'server2.lab.local' });
+  await h.lab.admin.seedUser({ name: 'TestgMSA' });
+  await h.lab.admin.addFault({ kind: 'disable-runas', host: 'server2.lab.local' });
   const failure = await failureOf(sampleRequest({ hosts: ['server1.lab.local', 'server2.lab.local'] }));
   expect(failure.message).toContain('GmsaNameConflict');
   expect(failure.message).toContain('RunAsDisabledByPolicy');
 });
 
 test('a transient failure is retried and the run still succeeds', async () => {
-  await lab.admin.addFault({
+  await h.lab.admin.addFault({
     kind: 'fail-operation',
     operation: 'createServiceAccount',
     failureType: 'ServerDown',
@@ -291,6 +255,6 @@ test('a transient failure is retried and the run still succeeds', async () => {
   });
   const outcome = await outcomeOf(await start(sampleRequest()));
   expect(outcome.ok).toBe(true);
-  const creates = (await lab.admin.events()).filter((e) => e.op === 'createServiceAccount');
+  const creates = (await h.lab.admin.events()).filter((e) => e.op === 'createServiceAccount');
   expect(creates).toHaveLength(1); // the object written before the lost replies is found, not created again
 });
