@@ -9,6 +9,9 @@ import { createDirectoryActivities } from './directory';
 import { createHostActivities, type HostActivityOptions } from './hosts';
 import { createPreflightActivities } from './preflight';
 import { createTicketActivities } from './tickets';
+import { createVerifyActivities } from './verify';
+import { createScheduleActivities } from './schedules';
+import { createDecommissionActivities } from './decommission';
 
 export interface ActivityDeps {
   backend: Backend;
@@ -24,6 +27,9 @@ export function createActivities({ backend, hostOptions, tickets }: ActivityDeps
     ...createDirectoryActivities(backend),
     ...createHostActivities(backend, { pollIntervalMs: 500, ...hostOptions }),
     ...createTicketActivities(ports, ports.links),
+    ...createVerifyActivities(backend),
+    ...createScheduleActivities(),
+    ...createDecommissionActivities(backend),
   };
 }
 

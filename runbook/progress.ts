@@ -66,6 +66,10 @@ export interface ProvisionResult {
   /** Host → the identity a session through the endpoint ran as. */
   identities: Record<string, string>;
   approval: ApprovalRecord | null;
+  /** What re-verification and decommissioning work on (null for plans that changed nothing). */
+  target: import('./verify').VerifyTarget | null;
+  /** The re-verification schedule, when the request asked for one. */
+  verifySchedule: { scheduleId: string; ok: boolean; error?: string } | null;
   startedAt: string;
   finishedAt: string;
 }

@@ -154,6 +154,19 @@ export const RunbookRequestSchema = z
           .default(86_400),
       })
       .default({ required: false, timeoutSeconds: 86_400 }),
+    /** Re-verification after a successful run: a Temporal Schedule `gmsa-verify-<gmsa>`. */
+    verification: z
+      .object({
+        enabled: z.boolean().default(true),
+        everyHours: z
+          .number()
+          .min(0.01, 'must be at least 0.01 h')
+          .max(24 * 30, 'must be at most 30 days')
+          .default(24),
+        /** On drift, re-run the failed steps idempotently and verify again. */
+        remediate: z.boolean().default(false),
+      })
+      .default({ enabled: true, everyHours: 24, remediate: false }),
     /** At most this many hosts are worked on at once. */
     maxParallelHosts: z.number().int().min(1, 'must be at least 1').max(64, 'must be at most 64').default(4),
     /** Run the read-only preflight, return the plan, change nothing. */

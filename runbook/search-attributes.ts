@@ -12,4 +12,8 @@ export const RunbookStep = defineSearchAttributeKey('RunbookStep', SearchAttribu
 /** running, succeeded, rolling-back, rolled-back, needs-human, planned. */
 export const RunbookState = defineSearchAttributeKey('RunbookState', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [TicketKey, GmsaName, RunbookStep, RunbookState] as const;
+/** Re-verification: ok, drift or unreachable, and when it last ran (list endpoints by them in the UI). */
+export const DriftStatus = defineSearchAttributeKey('DriftStatus', SearchAttributeType.KEYWORD);
+export const LastVerifiedAt = defineSearchAttributeKey('LastVerifiedAt', SearchAttributeType.DATETIME);
+
+export const SEARCH_ATTRIBUTES = [TicketKey, GmsaName, RunbookStep, RunbookState, DriftStatus, LastVerifiedAt] as const;

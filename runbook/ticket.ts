@@ -11,6 +11,8 @@ export const TICKET_MILESTONES = [
   'needs-human',
   'rejected',
   'cancelled',
+  'drift',
+  'decommissioned',
 ] as const;
 export type TicketMilestone = (typeof TICKET_MILESTONES)[number];
 

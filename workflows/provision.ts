@@ -30,6 +30,7 @@ import {
   type RunbookRequestInput,
 } from '../runbook/request';
 import { buildSessionConfiguration } from '../runbook/session-configuration';
+import { verifyScheduleId, verifyTargetFor } from '../runbook/verify';
 import { PROGRESS_QUERY_DESCRIPTION, progressQuery } from './definitions';
 import { ProgressTracker } from './progress-tracker';
 import { ApprovalGate } from './approval';
@@ -109,12 +110,15 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
   const identities: Record<string, string> = {};
   const gate = new ApprovalGate();
   const ticket = new TicketNotifier(request.ticket, progress);
+  let verifySchedule: ProvisionResult['verifySchedule'] = null;
   const finished = (status: ProvisionResult['status'], plan: ProvisionPlan): ProvisionResult => ({
     status,
     workflowId,
     plan,
     identities,
     approval: progress.progress.approval,
+    target: status === 'succeeded' ? verifyTargetFor(request, plan) : null,
+    verifySchedule,
     startedAt,
     finishedAt: new Date().toISOString(),
   });
@@ -203,6 +207,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       }
     });
     progress.step('hosts', 'done', `${plan.hosts.length} host(s) verified`);
+    if (request.verification.enabled) verifySchedule = await scheduleReverification(request, plan);
     progress.state('succeeded', 'done');
     await ticket.send(
       'succeeded',
@@ -213,6 +218,29 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     return finished('succeeded', plan);
   } catch (err) {
     throw await rollBack(err, saga, progress, ticket);
+  }
+}
+
+/**
+ * The daily proof: create or update the `gmsa-verify-<gmsa>` schedule. Everything is provisioned by now, so a
+ * schedule that cannot be written is reported in the result, not rolled back over.
+ */
+async function scheduleReverification(
+  request: RunbookRequest,
+  plan: ProvisionPlan,
+): Promise<NonNullable<ProvisionResult['verifySchedule']>> {
+  const target = verifyTargetFor(request, plan);
+  try {
+    const { scheduleId } = await acts.ensureVerifySchedule.executeWithOptions(
+      {
+        ...forward,
+        summary: `Schedule re-verification of ${plan.gmsa.name} every ${request.verification.everyHours} h`,
+      },
+      [{ target, everyHours: request.verification.everyHours }],
+    );
+    return { scheduleId, ok: true };
+  } catch (err) {
+    return { scheduleId: verifyScheduleId(plan.gmsa.name), ok: false, error: failureOf(err).message };
   }
 }
 

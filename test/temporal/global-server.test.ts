@@ -22,14 +22,17 @@ describe('global Temporal server', () => {
     expect(info.serverVersion).toBeTruthy();
   });
 
-  it('has the runbook search attributes registered as Keyword', async () => {
+  it('has the runbook search attributes registered with their types', async () => {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
     const keyword = encodeSearchAttributeIndexedValueType('KEYWORD');
-    for (const name of ['TicketKey', 'GmsaName', 'RunbookStep', 'RunbookState']) {
+    for (const name of ['TicketKey', 'GmsaName', 'RunbookStep', 'RunbookState', 'DriftStatus']) {
       expect(customAttributes?.[name]).toBe(keyword);
     }
+    expect(customAttributes?.LastVerifiedAt).toBe(encodeSearchAttributeIndexedValueType('DATETIME'));
     expect(SEARCH_ATTRIBUTES.map((key) => key.name).sort()).toEqual([
+      'DriftStatus',
       'GmsaName',
+      'LastVerifiedAt',
       'RunbookState',
       'RunbookStep',
       'TicketKey',

@@ -90,6 +90,17 @@ test('happy path: two hosts end with an endpoint that runs as LAB\\TestgMSA$', a
     status: 'done',
     detail: 'LAB\\TestgMSA$',
   });
+  // The daily proof is scheduled, with the target and what this run owns as its argument.
+  expect(result.verifySchedule).toEqual({ scheduleId: 'gmsa-verify-TestgMSA', ok: true });
+  const schedule = await h.env.client.schedule.getHandle('gmsa-verify-TestgMSA').describe();
+  expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'verifyGmsaRemoting' });
+  expect(result.target?.owned).toEqual({
+    gmsa: true,
+    principalsAdded: [],
+    groupMembersAdded: [],
+    endpointHosts: ['server1.lab.local', 'server2.lab.local'],
+  });
+
   // Findable in the UI by ticket and gMSA, with the final step and state.
   const attributes = (await handle.describe()).typedSearchAttributes;
   expect(attributes.get(TicketKey)).toBe(progress.ticketKey);
