@@ -17,6 +17,8 @@ import { defaultStateDir, startDevStack } from './dev-stack';
 import { registerLabCommands } from './lab-commands';
 import { printOutcome } from './report';
 import { registerServeCommand } from './serve';
+import { registerVerifyCommands } from './schedules';
+import { registerDecommissionCommand } from './decommission';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -147,6 +149,8 @@ for (const [name, update, verb] of [
 }
 
 registerServeCommand(program);
+registerVerifyCommands(program, () => connectClient(resolveTarget()));
+registerDecommissionCommand(program);
 
 registerLabCommands(program, () => {
   const url = resolveTarget().labUrl;

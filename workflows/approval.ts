@@ -32,9 +32,17 @@ export class ApprovalGate {
     setHandler(rejectUpdate, decide('rejected'), { validator, description: 'Reject the plan: nothing is changed.' });
   }
 
-  /** The decision, or null when nobody decided within the timeout. */
-  async await(timeoutSeconds: number): Promise<ApprovalRecord | null> {
+  /**
+   * From now on a decision is accepted. Opened before the plan is announced (UI, ticket), so that whoever reads
+   * "waiting for approval" can decide at once.
+   */
+  open(): void {
     this.waiting = true;
+  }
+
+  /** The decision (it may have come already, since open()), or null when nobody decided within the timeout. */
+  async await(timeoutSeconds: number): Promise<ApprovalRecord | null> {
+    this.waiting = this.decision === undefined;
     const decided = await condition(() => this.decision !== undefined, `${timeoutSeconds} seconds`);
     this.waiting = false;
     return decided ? (this.decision ?? null) : null;

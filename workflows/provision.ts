@@ -156,6 +156,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     // Approval, when the request asks for it: nothing has changed yet, so "no" needs no rollback.
     if (request.approval.required) {
       progress.step('approval', 'running');
+      gate.open();
       progress.state('awaiting-approval', 'approval');
       await ticket.send('awaiting-approval', 'approval', 'Waiting for approval of the plan', describePlan(plan));
       const decision = await gate.await(request.approval.timeoutSeconds);

@@ -5,7 +5,6 @@
 import { isCancellation, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { RunbookActivities } from '../activities';
 import type { TicketMilestone, TicketRef } from '../runbook/ticket';
-import type { ProgressTracker } from './progress-tracker';
 import { describeError } from './saga';
 
 const ticketOptions: ActivityOptions = {
@@ -15,10 +14,18 @@ const ticketOptions: ActivityOptions = {
 
 const acts = proxyActivities<RunbookActivities>(ticketOptions);
 
+/**
+ * Where a missed update is recorded. ProgressTracker is one; runs without a progress (re-verification) pass
+ * something smaller, so they do not take on provisioning's RunbookStep/RunbookState.
+ */
+export interface TicketMissSink {
+  ticketMiss(milestone: string, error: string): void;
+}
+
 export class TicketNotifier {
   constructor(
     private readonly ticket: TicketRef,
-    private readonly progress: ProgressTracker,
+    private readonly progress: TicketMissSink,
   ) {}
 
   async send(milestone: TicketMilestone, step: string, headline: string, lines: string[] = []): Promise<void> {
