@@ -27,6 +27,10 @@ export interface VerifyTarget {
   };
   /** The provisioning run's mark (runbook/marks.ts). */
   mark: string;
+  /** What remediation needs to register the endpoint again (absent in targets written before it existed). */
+  endpoint?: import('./request').EndpointSpec;
+  kerberosEncryptionTypes?: string[];
+  managedPasswordIntervalInDays?: number;
 }
 
 export type CheckStatus = 'ok' | 'drift' | 'unreachable';
@@ -48,6 +52,8 @@ export interface DriftReport {
   /** drift if any check drifted, else unreachable if any could not be checked, else ok. */
   status: CheckStatus;
   checks: DriftCheck[];
+  /** Opted-in remediation: what was re-done, and the verification after it. */
+  remediation?: { actions: string[]; notRemediable: string[]; after: { status: CheckStatus; checks: DriftCheck[] } };
 }
 
 export function verifyScheduleId(gmsaName: string): string {
@@ -82,5 +88,8 @@ export function verifyTargetFor(
       endpointHosts: plan.hosts.filter((h) => h.endpointAction === 'register').map((h) => h.hostName),
     },
     mark: plan.mark,
+    endpoint: request.endpoint,
+    kerberosEncryptionTypes: request.gmsa.kerberosEncryptionTypes,
+    managedPasswordIntervalInDays: request.gmsa.managedPasswordIntervalInDays,
   };
 }

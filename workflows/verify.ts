@@ -4,8 +4,8 @@
  * into a drift report. The report is the result; DriftStatus/LastVerifiedAt make endpoints listable by it in the
  * UI; drift goes to the original ticket.
  *
- * Started by the `gmsa-verify-<gmsa>` schedule or by `gmsa-runbook verify`. Remediation (target.remediate) is
- * not implemented yet: drift is reported only.
+ * Started by the `gmsa-verify-<gmsa>` schedule or by `gmsa-runbook verify`. With target.remediate, drift is
+ * remediated (workflows/remediate.ts) and verified again; the report carries both.
  *
  * Deterministic workflow code: no I/O, no Node APIs. Time comes from the sandbox.
  */
@@ -20,6 +20,7 @@ import {
 import type { RunbookActivities } from '../activities';
 import { DriftStatus, GmsaName, LastVerifiedAt, TicketKey } from '../runbook/search-attributes';
 import { overallStatus, type DriftCheck, type DriftReport, type VerifyTarget } from '../runbook/verify';
+import { remediate } from './remediate';
 import { describeError } from './saga';
 import { TicketNotifier } from './ticket-notifier';
 
@@ -60,6 +61,58 @@ export async function verifyGmsaRemoting(target: VerifyTarget): Promise<DriftRep
     { key: GmsaName, value: target.gmsaName },
   ]);
 
+  const checks = await runChecks(target);
+  const checkedAt = new Date();
+  const report: DriftReport = {
+    gmsaName: target.gmsaName,
+    checkedAt: checkedAt.toISOString(),
+    status: overallStatus(checks),
+    checks,
+  };
+
+  if (report.status === 'drift' && target.remediate) {
+    const drifted = checks.filter((c) => c.status === 'drift');
+    const { actions, notRemediable } = await remediate(target, drifted);
+    const after = await runChecks(target);
+    report.remediation = { actions, notRemediable, after: { status: overallStatus(after), checks: after } };
+  }
+  // What the UI lists by is the state the target is left in.
+  const finalStatus = report.remediation?.after.status ?? report.status;
+
+  upsertSearchAttributes([
+    { key: DriftStatus, value: finalStatus },
+    { key: LastVerifiedAt, value: checkedAt },
+  ]);
+  setCurrentDetails(renderReport(report));
+
+  if (report.status === 'drift') {
+    const ticket = new TicketNotifier(target.ticket, {
+      ticketMiss: (milestone, error) => misses.push({ milestone, error }),
+    });
+    const drifted = checks.filter((c) => c.status === 'drift');
+    await ticket.send(
+      'drift',
+      'verify',
+      `Drift on gMSA ${target.domain.netbios}\\${target.gmsaName}$ (endpoint ${target.endpointName}): ` +
+        `${drifted.length} check(s) failed`,
+      [
+        ...drifted.map((c) => `${c.check} on ${c.target}: expected ${c.expected}; observed ${c.observed}`),
+        ...(report.remediation
+          ? [
+              `Remediation: ${report.remediation.actions.join('; ') || 'nothing it could fix'}; now ${report.remediation.after.status}`,
+              ...report.remediation.notRemediable.map((n) => `Needs a human: ${n}`),
+            ]
+          : []),
+      ],
+    );
+  }
+  // A missed ticket update never fails the verification; the report still stands.
+  for (const m of misses) log.warn('ticket update not delivered', { milestone: m.milestone, error: m.error });
+  return report;
+}
+
+/** Every check once; a part that cannot be checked is reported unreachable, never thrown. */
+async function runChecks(target: VerifyTarget): Promise<DriftCheck[]> {
   const directory = acts.verifyDirectory
     .executeWithOptions({ ...forward, summary: `Verify ${target.gmsaName} and the KDS key on the DCs` }, [target])
     .catch((err: unknown): DriftCheck[] => {
@@ -89,37 +142,7 @@ export async function verifyGmsaRemoting(target: VerifyTarget): Promise<DriftRep
         }));
       }),
   );
-  const checks = [...(await directory), ...(await perHost).flat()];
-  const checkedAt = new Date();
-  const report: DriftReport = {
-    gmsaName: target.gmsaName,
-    checkedAt: checkedAt.toISOString(),
-    status: overallStatus(checks),
-    checks,
-  };
-
-  upsertSearchAttributes([
-    { key: DriftStatus, value: report.status },
-    { key: LastVerifiedAt, value: checkedAt },
-  ]);
-  setCurrentDetails(renderReport(report));
-
-  if (report.status === 'drift') {
-    const ticket = new TicketNotifier(target.ticket, {
-      ticketMiss: (milestone, error) => misses.push({ milestone, error }),
-    });
-    const drifted = checks.filter((c) => c.status === 'drift');
-    await ticket.send(
-      'drift',
-      'verify',
-      `Drift on gMSA ${target.domain.netbios}\\${target.gmsaName}$ (endpoint ${target.endpointName}): ` +
-        `${drifted.length} check(s) failed`,
-      drifted.map((c) => `${c.check} on ${c.target}: expected ${c.expected}; observed ${c.observed}`),
-    );
-  }
-  // A missed ticket update never fails the verification; the report still stands.
-  for (const m of misses) log.warn('ticket update not delivered', { milestone: m.milestone, error: m.error });
-  return report;
+  return [...(await directory), ...(await perHost).flat()];
 }
 
 /** Markdown for the UI's "Current Details". */

@@ -508,6 +508,27 @@ describe('approval from a Jira transition', () => {
     expect((await postJiraAdmin(transition(t.key, 'Approved'))).status).toBeGreaterThanOrEqual(400);
   });
 
+  test('to "Decommission": what the ticket’s completed run made is removed (202, one decommission run)', async () => {
+    const t = unique('DEC');
+    expect((await postGeneric(genericBody(t.key, t.gmsa))).status).toBe(202);
+    const provisioning = `gmsa-provision-${t.key}`;
+    workflowIds.add(provisioning);
+    // While the run is still going, there is nothing to decommission yet.
+    const early = await postJiraAdmin(transition(t.key, 'Decommission'));
+    expect([409, 202]).toContain(early.status);
+    expect(((await env.client.workflow.getHandle(provisioning).result()) as { status: string }).status).toBe(
+      'succeeded',
+    );
+
+    const answer = await postJiraAdmin(transition(t.key, 'Decommission'));
+    expect(answer.status).toBe(202);
+    const workflowId = String(answer.body.workflowId);
+    expect(workflowId).toBe(`gmsa-decommission-${t.gmsa}`);
+    workflowIds.add(workflowId);
+    const report = (await env.client.workflow.getHandle(workflowId).result()) as { status: string };
+    expect(report.status).toBe('decommissioned');
+  });
+
   test('a transition for a ticket without a run: 404; another status change: ignored', async () => {
     const t = unique('NOR');
     expect((await postJiraAdmin(transition(t.key, 'Approved'))).status).toBe(404);

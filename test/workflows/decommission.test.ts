@@ -4,7 +4,7 @@
  * what provisioning adopted.
  */
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { startDecommission } from '../../cli/decommission';
+import { startDecommission } from '../../client/decommission';
 import { itemsWith, type DecommissionReport } from '../../runbook/decommission';
 import type { ProvisionResult } from '../../runbook/progress';
 import type { RunbookRequestInput } from '../../runbook/request';

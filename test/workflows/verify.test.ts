@@ -175,3 +175,70 @@ test('an unreachable host or DC is reported unreachable, not drift', async () =>
   );
   expect((await handle.describe()).typedSearchAttributes.get(DriftStatus)).toBe('unreachable');
 });
+
+describe('opted-in remediation', () => {
+  const remediating = (target: VerifyTarget): VerifyTarget => ({ ...target, remediate: true });
+
+  test('principals removed: restored on the pinned DC, verified again, and the next verification is clean', async () => {
+    const { result, target } = await provision('vf-rem-pr');
+    const dc = result.plan.pinnedDc;
+    const sa = await pinnedAccount('vf-rem-pr', dc);
+    await h.lab.backend.directory.setServiceAccountPrincipals(dc, sa.objectGuid, ['SERVER2$']);
+    await h.lab.admin.replicateNow();
+
+    const { report, handle } = await verify(remediating(target));
+
+    expect(report.status).toBe('drift');
+    expect(report.remediation?.actions).toEqual([`restored principals SERVER1$, SERVER2$ on ${dc}`]);
+    expect(report.remediation?.after.status).toBe('ok');
+    expect((await handle.describe()).typedSearchAttributes.get(DriftStatus)).toBe('ok');
+    expect((await pinnedAccount('vf-rem-pr', dc)).principals.sort()).toEqual(['SERVER1$', 'SERVER2$']);
+    expect((await verify(target)).report.status).toBe('ok');
+  });
+
+  test('gMSA deleted: recreated with the run’s own mark, so decommissioning still owns it', async () => {
+    const { result, target } = await provision('vf-rem-del');
+    const dc = result.plan.pinnedDc;
+    await h.lab.backend.directory.removeServiceAccount(dc, (await pinnedAccount('vf-rem-del', dc)).objectGuid);
+    await h.lab.admin.replicateNow();
+
+    const { report } = await verify(remediating(target));
+
+    expect(report.remediation?.actions[0]).toMatch(/^recreated gMSA vf-rem-del on /);
+    expect(report.remediation?.after.status).toBe('ok');
+    expect((await pinnedAccount('vf-rem-del', dc)).description).toContain(target.mark);
+  });
+
+  test('an endpoint unregistered by someone: registered again on that host', async () => {
+    const { target } = await provision('vf-rem-ep');
+    const host = 'server2.lab.local';
+    await h.lab.backend.hosts.startUnregistration(host, target.endpointName);
+    for (let i = 0; ; i++) {
+      const cfg = await h.lab.backend.hosts
+        .getSessionConfiguration(host, target.endpointName)
+        .catch(() => 'restarting');
+      if (cfg === null) break;
+      if (i > 200) throw new Error('the endpoint never went away');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+
+    const { report } = await verify(remediating(target));
+
+    expect(problems(report)).toContain(`endpoint@${host}=drift`);
+    expect(report.remediation?.actions).toEqual([`registered ${target.endpointName} on ${host}`]);
+    expect(report.remediation?.after.status).toBe('ok');
+  });
+
+  test('a virtual-account endpoint is not something remediation can fix: listed for a human, still drift', async () => {
+    const { target } = await provision('vf-rem-va');
+    await h.lab.admin.addFault({ kind: 'virtual-account', host: 'server1.lab.local' });
+
+    const { report } = await verify(remediating(target));
+
+    expect(report.remediation?.actions).toEqual([]);
+    expect(report.remediation?.notRemediable).toEqual([
+      expect.stringMatching(/^server1\.lab\.local: .*WinRM Virtual Users/),
+    ]);
+    expect(report.remediation?.after.status).toBe('drift');
+  });
+});

@@ -114,6 +114,8 @@ export const WebhookConfigFileSchema = z.strictObject({
         .strictObject({
           approvedStatus: z.string().min(1).optional(),
           rejectedStatus: z.string().min(1).optional(),
+          /** Moving the ticket to this status decommissions what its provisioning run made. */
+          decommissionStatus: z.string().min(1).optional(),
         })
         .default({}),
       mapping: MappingSchema,
@@ -148,7 +150,7 @@ export interface WebhookConfig {
   jira?: {
     auth: JiraAuth[];
     startEvents: string[];
-    approval: { approvedStatus?: string; rejectedStatus?: string };
+    approval: { approvedStatus?: string; rejectedStatus?: string; decommissionStatus?: string };
     mapping: Mapping;
   };
   servicenow?: { header: string; secret: string; deliveryId: string[]; mapping: Mapping };
@@ -285,7 +287,7 @@ export function sampleWebhookConfigFile(): WebhookConfigFile {
         { mode: 'static-token', header: 'X-Runbook-Token', secretEnv: 'GMSA_JIRA_AUTOMATION_TOKEN' },
       ],
       startEvents: ['jira:issue_created'],
-      approval: { approvedStatus: 'Approved', rejectedStatus: 'Rejected' },
+      approval: { approvedStatus: 'Approved', rejectedStatus: 'Rejected', decommissionStatus: 'Decommission' },
       mapping: {
         fields: {
           'ticket.key': 'issue.key',

@@ -26,6 +26,7 @@ import {
   type RequestProblem,
 } from '../../runbook/request';
 import { approveUpdate, progressQuery, rejectUpdate, type ApprovalInput } from '../../workflows/definitions';
+import { DecommissionTargetMissing, startDecommission, targetFromRun } from '../../client/decommission';
 import type { WebhookConfig } from './config';
 import { mapPayload, readPath, withSources } from './mapping';
 import {
@@ -202,6 +203,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 type Action =
   | { kind: 'start'; input: unknown; sources: Record<string, string>; system: 'jira' | 'servicenow' | 'generic' }
   | { kind: 'decide'; decision: 'approve' | 'reject'; ticketKey: string; approval: ApprovalInput }
+  | { kind: 'decommission'; ticketKey: string; requestedBy: string }
   | { kind: 'ignore'; reason: string };
 
 interface Verified {
@@ -288,7 +290,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
 
   /** A changelog moving the status to the approval (or rejection) status is a decision on the ticket's run. */
   function jiraDecision(payload: unknown): Action | null {
-    const { approvedStatus, rejectedStatus } = config.jira!.approval;
+    const { approvedStatus, rejectedStatus, decommissionStatus } = config.jira!.approval;
     const items = readPath(payload, 'changelog.items');
     if (!Array.isArray(items)) return null;
     const same = (a: unknown, b: string | undefined) =>
@@ -298,7 +300,13 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     // readPath reads own properties only: a missing `toString` must not resolve to Object.prototype.toString.
     const to = readPath(change, 'toString');
     const fromStatus = readPath(change, 'fromString');
-    const decision = same(to, approvedStatus) ? 'approve' : same(to, rejectedStatus) ? 'reject' : null;
+    const decision = same(to, approvedStatus)
+      ? 'approve'
+      : same(to, rejectedStatus)
+        ? 'reject'
+        : same(to, decommissionStatus)
+          ? 'decommission'
+          : null;
     if (!decision) return null;
     const keySource = config.jira!.mapping.fields['ticket.key'];
     const keyPath = typeof keySource === 'string' ? keySource : 'from' in keySource ? keySource.from : 'issue.key';
@@ -316,6 +324,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         problems: [{ field: 'approver', rule: 'must be the Jira user who moved the ticket', source: 'user' }],
       });
     }
+    if (decision === 'decommission') return { kind: 'decommission', ticketKey, requestedBy: who.slice(0, 128) };
     const from = typeof fromStatus === 'string' ? fromStatus : '?';
     return {
       kind: 'decide',
@@ -388,6 +397,33 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     }
   }
 
+  /**
+   * Decommission what the ticket's provisioning run made: its result carries the target and what it owns. Only a
+   * completed run has one; one decommission per gMSA runs at a time (a repeat attaches to it).
+   */
+  async function decommission(
+    action: Extract<Action, { kind: 'decommission' }>,
+  ): Promise<{ status: number; body: Json }> {
+    const provisioning = provisionWorkflowId(action.ticketKey);
+    const run = await describeRunId(provisioning);
+    if (!run) throw new HttpError(404, { error: `no run for ${action.ticketKey}`, workflowId: provisioning });
+    if (run.status !== 'COMPLETED') {
+      throw new HttpError(409, {
+        error: `${provisioning} is ${run.status}: only a completed run can be decommissioned`,
+      });
+    }
+    let target;
+    try {
+      target = await targetFromRun(client, provisioning);
+    } catch (err) {
+      if (err instanceof DecommissionTargetMissing) throw new HttpError(409, { error: err.message });
+      throw err;
+    }
+    const handle = await startDecommission(client, target, { taskQueue: opts.taskQueue });
+    log(`decommission of ${target.gmsaName} requested by ${action.requestedBy} on ${action.ticketKey}`);
+    return { status: 202, body: { workflowId: handle.workflowId, uiUrl: runUrl(handle.workflowId) } };
+  }
+
   async function decide(action: Extract<Action, { kind: 'decide' }>): Promise<{ status: number; body: Json }> {
     const workflowId = provisionWorkflowId(action.ticketKey);
     const handle = client.workflow.getHandle(workflowId);
@@ -433,7 +469,9 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
           ? await start(action)
           : action.kind === 'decide'
             ? await decide(action)
-            : { status: 200, body: { ignored: action.reason } };
+            : action.kind === 'decommission'
+              ? await decommission(action)
+              : { status: 200, body: { ignored: action.reason } };
       log(`${source} ${result.status} ${typeof result.body.workflowId === 'string' ? result.body.workflowId : ''}`);
       send(res, result.status, result.body);
     } catch (err) {
