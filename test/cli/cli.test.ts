@@ -62,3 +62,21 @@ test('demo --once (what `npm start` runs) provisions the sample and prints the v
   expect(run.stdout).toContain('server1.lab.local: remote identity LAB\\TestgMSA$');
   expect(run.stdout).toContain('server2.lab.local: remote identity LAB\\TestgMSA$');
 });
+
+test('schedules list shows what the demo provisioned; pause and unpause change its state', async () => {
+  // The demo test above provisioned TestgMSA, which left its gmsa-verify-TestgMSA schedule on the test server.
+  const list = cli(['schedules', 'list']);
+  expect(list.status).toBe(0);
+  expect(list.stdout).toMatch(/^TestgMSA\s+active\b/m);
+
+  expect(cli(['schedules', 'pause', 'TestgMSA', '--note', 'maintenance']).status).toBe(0);
+  expect(cli(['schedules', 'list']).stdout).toMatch(/^TestgMSA\s+paused\b.*maintenance/m);
+  expect(cli(['schedules', 'unpause', 'TestgMSA']).status).toBe(0);
+
+  const env = await connectTemporal();
+  try {
+    expect((await env.client.schedule.getHandle('gmsa-verify-TestgMSA').describe()).state.paused).toBe(false);
+  } finally {
+    await env.close();
+  }
+});
