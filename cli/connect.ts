@@ -34,3 +34,14 @@ export async function connectClient(target: Target): Promise<{ client: Client; c
   }
   return { client: new Client({ connection, namespace: target.namespace }), close: () => connection.close() };
 }
+
+/** Connect to the resolved target, do the work, always close. */
+export async function withTemporal<T>(work: (client: Client, target: Target) => Promise<T>): Promise<T> {
+  const target = resolveTarget();
+  const { client, close } = await connectClient(target);
+  try {
+    return await work(client, target);
+  } finally {
+    await close();
+  }
+}

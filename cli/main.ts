@@ -4,14 +4,14 @@
  * whatever TEMPORAL_ADDRESS / GMSA_LAB_URL name).
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { LabAdminClient } from '../backends/lab/client';
 import { startProvisioning } from '../client/start';
 import { workflowUrl } from '../client/ui-links';
 import { watchRun } from '../client/watch';
 import { provisionWorkflowId, RunbookRequestError } from '../runbook/request';
 import { approveUpdate, rejectUpdate } from '../workflows/definitions';
-import { connectClient, resolveTarget } from './connect';
+import { connectClient, resolveTarget, withTemporal } from './connect';
 import { runDemo } from './demo';
 import { defaultStateDir, startDevStack } from './dev-stack';
 import { registerLabCommands } from './lab-commands';
@@ -31,6 +31,13 @@ function directoryKind(value: string): 'lab' | 'samba' {
   return value;
 }
 
+/** `dev` and `demo` run the same stack, so they take the same directory choice. */
+function directoryOption(): Option {
+  return new Option('--directory <kind>', 'lab (simulated) or samba (real Samba AD DCs; hosts stay in the lab)')
+    .argParser(directoryKind)
+    .default('lab');
+}
+
 const program = new Command('gmsa-runbook')
   .description('Durable runbooks that give automation a passwordless identity: a gMSA running a JEA endpoint.')
   .showHelpAfterError();
@@ -40,12 +47,7 @@ program
   .description('run the embedded stack: Temporal dev server + UI, the lab domain, a worker (Ctrl-C stops it)')
   .option('--state-dir <dir>', 'where the stack keeps its state', defaultStateDir())
   .option('--time-scale <factor>', 'lab latencies × this factor (1 = real time)', positiveNumber)
-  .option(
-    '--directory <kind>',
-    'lab (simulated) or samba (real Samba AD DCs; hosts stay in the lab)',
-    directoryKind,
-    'lab',
-  )
+  .addOption(directoryOption())
   .action(async (o: { stateDir: string; timeScale?: number; directory: 'lab' | 'samba' }) => {
     const stack = await startDevStack({
       stateDir: o.stateDir,
@@ -69,12 +71,7 @@ program
   .option('--keep-lab', 'do not reset the lab to its seed state first', false)
   .option('--state-dir <dir>', 'where the stack keeps its state', defaultStateDir())
   .option('--time-scale <factor>', 'lab latencies × this factor', positiveNumber)
-  .option(
-    '--directory <kind>',
-    'lab (simulated) or samba (real Samba AD DCs; hosts stay in the lab)',
-    directoryKind,
-    'lab',
-  )
+  .addOption(directoryOption())
   .action(
     async (o: {
       once: boolean;
@@ -94,9 +91,7 @@ program
   .option('-w, --watch', 'follow progress until the run ends', false)
   .action(async (o: { file: string; watch: boolean }) => {
     const input: unknown = JSON.parse(readFileSync(o.file, 'utf8'));
-    const target = resolveTarget();
-    const { client, close } = await connectClient(target);
-    try {
+    await withTemporal(async (client, target) => {
       const run = await startProvisioning(client, input, { taskQueue: target.taskQueue });
       console.log(`${run.started ? 'Started' : 'Already running:'} ${run.handle.workflowId}`);
       if (target.uiUrl)
@@ -106,24 +101,18 @@ program
         printOutcome(outcome);
         process.exitCode = outcome.ok ? 0 : 1;
       }
-    } finally {
-      await close();
-    }
+    });
   });
 
 program
   .command('watch <workflowId>')
   .description('live progress of a run, per step and host, until it ends')
   .action(async (workflowId: string) => {
-    const target = resolveTarget();
-    const { client, close } = await connectClient(target);
-    try {
+    await withTemporal(async (client) => {
       const outcome = await watchRun(client.workflow.getHandle(workflowId));
       printOutcome(outcome);
       process.exitCode = outcome.ok ? 0 : 1;
-    } finally {
-      await close();
-    }
+    });
   });
 
 for (const [name, update, verb] of [
@@ -136,15 +125,11 @@ for (const [name, update, verb] of [
     .requiredOption('--by <name>', 'who decides (recorded in the run and on the ticket)')
     .option('--comment <text>', 'why')
     .action(async (ticket: string, o: { by: string; comment?: string }) => {
-      const target = resolveTarget();
-      const { client, close } = await connectClient(target);
-      try {
+      await withTemporal(async (client) => {
         const handle = client.workflow.getHandle(provisionWorkflowId(ticket));
         const outcome = await handle.executeUpdate(update, { args: [{ approver: o.by, comment: o.comment }] });
         console.log(`${handle.workflowId}: ${outcome.decision} by ${outcome.approver}`);
-      } finally {
-        await close();
-      }
+      });
     });
 }
 
