@@ -6,6 +6,7 @@
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startWebhookServer } from '../ticketing/webhook/server';
 import { sampleWebhookConfig } from '../ticketing/webhook/config';
@@ -101,8 +102,13 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     ? createHybridBackend({ ldap: ldapConfigFor(forest), labUrl: lab.url })
     : createLabBackend(lab.url);
 
-  // The terminal belongs to the progress lines; the worker speaks up only when something is wrong.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The terminal belongs to the progress lines; the worker speaks up only when something is wrong. A process that
+  // already installed the runtime (a test, an embedding program) keeps its own.
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch (err) {
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
   const connection = await NativeConnection.connect({ address: temporal.address });
   const taskQueue = process.env.GMSA_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   const worker = await createRunbookWorker({
