@@ -15,6 +15,13 @@ import {
   type StepStatus,
 } from '../runbook/progress';
 import {
+  isFinalState,
+  recordReplicationWait,
+  recordRunbookFinished,
+  recordRunbookStarted,
+  recordStepDuration,
+} from './runbook-metrics';
+import {
   GmsaName,
   RunbookState as RunbookStateKey,
   RunbookStep as RunbookStepKey,
@@ -59,12 +66,22 @@ export class ProgressTracker {
       { key: GmsaName, value: init.gmsaName },
     ]);
     this.publish();
+    recordRunbookStarted();
   }
 
   step(step: RunStep, status: StepStatus, detail?: string): void {
     this.mark(this.progress.steps[step], status, detail);
     if (status === 'running') this.progress.currentStep = step;
+    else this.recordDuration(step);
     this.publish();
+  }
+
+  private recordDuration(step: RunStep): void {
+    const { startedAt, endedAt, status } = this.progress.steps[step];
+    if (!startedAt || !endedAt) return; // skipped without having run
+    const seconds = (Date.parse(endedAt) - Date.parse(startedAt)) / 1000;
+    recordStepDuration(step, status, seconds);
+    if (step === 'wait-replication' && status === 'done') recordReplicationWait(seconds);
   }
 
   hostStep(host: string, step: HostStep, status: StepStatus, detail?: string): void {
@@ -95,6 +112,7 @@ export class ProgressTracker {
   }
 
   state(state: RunbookState, currentStep?: string): void {
+    if (isFinalState(state) && !isFinalState(this.progress.state)) recordRunbookFinished(state);
     this.progress.state = state;
     if (currentStep) this.progress.currentStep = currentStep;
     this.publish();
@@ -103,7 +121,11 @@ export class ProgressTracker {
   failed(failure: { type: string; message: string }): void {
     this.progress.failure = failure;
     // Whatever was running when the failure came did not finish.
-    for (const s of Object.values(this.progress.steps)) if (s.status === 'running') this.mark(s, 'failed');
+    for (const step of RUN_STEPS) {
+      if (this.progress.steps[step].status !== 'running') continue;
+      this.mark(this.progress.steps[step], 'failed');
+      this.recordDuration(step);
+    }
     for (const host of Object.values(this.progress.hosts)) {
       for (const s of Object.values(host)) if (s.status === 'running') this.mark(s, 'failed');
     }

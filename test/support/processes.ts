@@ -89,8 +89,8 @@ export interface ProcessStack {
   readonly admin: LabAdminClient;
   /** The lab's ports, for reading the directory and hosts the way the worker sees them. */
   readonly backend: Backend;
-  /** Start one more worker process on the stack's task queue; resolves once it polls. */
-  startWorker(): Promise<ManagedProcess>;
+  /** Start one more worker process on the stack's task queue (with extra env, if given); resolves once it polls. */
+  startWorker(extraEnv?: NodeJS.ProcessEnv): Promise<ManagedProcess>;
   /** SIGKILL every worker process of the stack. */
   killWorkers(): Promise<void>;
   /** SIGKILL the lab process and start it again on the same port and state file. */
@@ -137,7 +137,7 @@ export async function startProcessStack(opts: ProcessStackOptions = {}): Promise
     client,
     admin: new LabAdminClient(labUrl),
     backend: createLabBackend(labUrl),
-    async startWorker() {
+    async startWorker(extraEnv = {}) {
       const worker = await spawnNode(
         WORKER_MAIN,
         [],
@@ -148,6 +148,7 @@ export async function startProcessStack(opts: ProcessStackOptions = {}): Promise
           GMSA_TASK_QUEUE: taskQueue,
           GMSA_LAB_URL: labUrl,
           GMSA_HOST_POLL_MS: String(opts.hostPollMs ?? 20),
+          ...extraEnv,
         },
         'WORKER_READY',
       );

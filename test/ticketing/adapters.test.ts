@@ -3,8 +3,6 @@
  * instance. They record every request and answer the way the real APIs do (paths, status codes, body shapes,
  * 401 on wrong credentials, 429 + Retry-After), so what is asserted here is exactly what goes over the wire.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { createTicketActivities } from '../../activities/tickets';
@@ -20,69 +18,8 @@ import {
   TicketConfigError,
   type TicketAdapterReport,
 } from '../../ticketing/adapters';
+import { startStandIn, type Handler, type StandIn } from '../support/http-stand-in';
 import type { AdfDoc } from '../../ticketing/adapters/jira';
-
-// ---- a recording stand-in server --------------------------------------------------------------------------------
-
-interface Recorded {
-  method: string;
-  /** Path and query exactly as sent. */
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
-interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
-type Handler = (req: Recorded) => Reply;
-
-interface StandIn {
-  url: string;
-  requests: Recorded[];
-  /** Replace the routing for the next requests (a test's own scenario). */
-  handle: (handler: Handler) => void;
-  close: () => Promise<void>;
-}
-
-async function startStandIn(initial: Handler): Promise<StandIn> {
-  const requests: Recorded[] = [];
-  let handler = initial;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const rec: Recorded = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: raw === '' ? undefined : (JSON.parse(raw) as unknown),
-      };
-      requests.push(rec);
-      const reply = handler(rec);
-      const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
-      res.writeHead(reply.status, {
-        ...(text ? { 'Content-Type': 'application/json' } : {}),
-        ...reply.headers,
-      });
-      res.end(text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    handle: (h) => {
-      handler = h;
-    },
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
-  };
-}
 
 function basic(user: string, secret: string): string {
   return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
