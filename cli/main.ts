@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * gmsa-runbook: the command line. `dev` runs the embedded stack; `start`, `watch` and `lab` talk to it (or to
- * whatever TEMPORAL_ADDRESS / GMSA_LAB_URL name).
+ * whatever TEMPORAL_ADDRESS / GMSA_LAB_URL name; TLS, API key and profiles as temporal/connection-config.ts reads
+ * them); `setup` prepares an existing cluster.
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -17,6 +18,7 @@ import { defaultStateDir, startDevStack } from './dev-stack';
 import { registerLabCommands } from './lab-commands';
 import { printOutcome } from './report';
 import { registerServeCommand } from './serve';
+import { registerSetupCommand } from './setup';
 import { registerVerifyCommands } from './schedules';
 import { registerDecommissionCommand } from './decommission';
 
@@ -134,6 +136,7 @@ for (const [name, update, verb] of [
 }
 
 registerServeCommand(program);
+registerSetupCommand(program);
 registerVerifyCommands(program, () => connectClient(resolveTarget()));
 registerDecommissionCommand(program);
 

@@ -31,6 +31,8 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** How long to wait for the frontend to answer, default 60000 ms. */
   startTimeoutMs?: number;
+  /** Extra `--dynamic-config-value KEY=VALUE` settings (values as JSON), e.g. for a benchmark's server. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -147,6 +149,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   args.push('--namespace', namespace, '--log-level', 'warn');
   // The server otherwise phones home to check for a newer version on every start: pointless offline and in CI.
   args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false');
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   // Effective only when the DB is created; ensureSearchAttributes below covers an existing DB file.
   args.push(...searchAttributeCliArgs());
 

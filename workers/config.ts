@@ -1,14 +1,20 @@
 /**
- * Worker configuration from the environment, validated: a bad value names the variable and the rule.
- * Secrets (later: directory bind credentials, ticket tokens) live here, never in workflow arguments.
+ * Worker configuration from the environment, validated: a bad value names the variable and the rule, and every
+ * problem is listed at once. The Temporal connection (address, namespace, API key, mTLS, profile) is
+ * temporal/connection-config.ts's; the rest is the worker's own. Secrets (directory bind credentials, ticket
+ * tokens, the API key) live here, never in workflow arguments.
  */
 import { z } from 'zod';
+import {
+  CONNECTION_ENV_VARS,
+  ConnectionConfigError,
+  loadConnectionConfig,
+  type TemporalConnectionConfig,
+} from '../temporal/connection-config';
 
 export const DEFAULT_TASK_QUEUE = 'gmsa-runbooks';
 
 const WorkerEnvSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1, 'must be host:port of the Temporal frontend').default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   GMSA_TASK_QUEUE: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be a task queue name')
@@ -22,20 +28,33 @@ const WorkerEnvSchema = z.object({
   GMSA_HOST_POLL_MS: z.coerce.number().int().min(10, 'must be at least 10 ms').max(60000).default(500),
 });
 
-export type WorkerEnv = z.output<typeof WorkerEnvSchema>;
+/** The variables the worker process reads for itself and for its Temporal connection (compose is checked against these). */
+export const WORKER_ENV_VARS: readonly string[] = [...Object.keys(WorkerEnvSchema.shape), ...CONNECTION_ENV_VARS];
+
+export type WorkerEnv = z.output<typeof WorkerEnvSchema> & {
+  /** Where and how to connect (nativeConnectionOptions(env.temporal) for NativeConnection.connect). */
+  temporal: TemporalConnectionConfig;
+  /** = temporal.address, temporal.namespace (kept for callers that predate the connection config). */
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+};
 
 export function workerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  const problems: string[] = [];
+  let temporal: TemporalConnectionConfig | undefined;
+  try {
+    temporal = loadConnectionConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConnectionConfigError)) throw err;
+    problems.push(...err.problems.map((p) => `${p.variable}: ${p.rule}`));
+  }
   const parsed = WorkerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      'invalid worker configuration:\n' +
-        parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n'),
-    );
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  else if (parsed.data.GMSA_BACKEND !== 'powershell' && !parsed.data.GMSA_LAB_URL) {
+    problems.push(`GMSA_LAB_URL: must be set when GMSA_BACKEND is ${parsed.data.GMSA_BACKEND}`);
   }
-  if (parsed.data.GMSA_BACKEND !== 'powershell' && !parsed.data.GMSA_LAB_URL) {
-    throw new Error(
-      `invalid worker configuration:\n  - GMSA_LAB_URL: must be set when GMSA_BACKEND is ${parsed.data.GMSA_BACKEND}`,
-    );
+  if (problems.length > 0 || !parsed.success || !temporal) {
+    throw new Error('invalid worker configuration:\n' + problems.map((p) => `  - ${p}`).join('\n'));
   }
-  return parsed.data;
+  return { ...parsed.data, temporal, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
 }

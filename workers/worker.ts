@@ -4,12 +4,13 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { withPrebuiltWorkflowBundle } from './prebundle';
 
 export interface RunbookWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace?: string;
   taskQueue: string;
-  /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start. */
+  /** A prebuilt bundle (tests bundle once per run); otherwise the workflows are bundled at start, out of process. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Let running activities finish on shutdown (a half-done WinRM registration is worse than a late stop). */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -19,13 +20,32 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
-export async function createRunbookWorker(opts: RunbookWorkerOptions): Promise<Worker> {
-  return Worker.create({
+/**
+ * The options every runbook worker runs with. Exported so that a harness which must register something more
+ * (the benchmark's baseline workflow) runs on exactly the same settings instead of a copy of them.
+ */
+export function runbookWorkerOptions(opts: RunbookWorkerOptions): WorkerOptions {
+  return {
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(opts),
     shutdownGraceTime: opts.shutdownGraceTime ?? '10s',
-  });
+  };
+}
+
+/** Without a prebuilt bundle the workflows are bundled out of process first (workers/prebundle.ts: less RSS). */
+export async function createRunbookWorker(opts: RunbookWorkerOptions): Promise<Worker> {
+  return createWorkerWithPrebuiltBundle(runbookWorkerOptions(opts));
+}
+
+/** Worker.create on options whose workflowsPath is bundled out of process; the bundle file goes once it is read. */
+export async function createWorkerWithPrebuiltBundle(options: WorkerOptions): Promise<Worker> {
+  const { options: prebuilt, cleanup } = await withPrebuiltWorkflowBundle(options);
+  try {
+    return await Worker.create(prebuilt);
+  } finally {
+    cleanup();
+  }
 }
