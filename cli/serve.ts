@@ -3,6 +3,7 @@
  * stack names. Secrets come from the environment variables the configuration file names.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { createLogger } from '../observability/logger';
 import { loadWebhookConfig } from '../ticketing/webhook/config';
 import { startWebhookServer } from '../ticketing/webhook/server';
 import { connectClient, resolveTarget } from './connect';
@@ -25,6 +26,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (o: { port: number; host: string; config?: string }) => {
       // Configuration first: a missing secret should fail before anything connects or listens.
       const config = loadWebhookConfig(o.config);
+      const logger = createLogger({ service: 'gmsa-webhook' });
       const target = resolveTarget();
       const { client, close } = await connectClient(target);
       const server = await startWebhookServer({
@@ -35,11 +37,19 @@ export function registerServeCommand(program: Command): void {
         config,
         port: o.port,
         host: o.host,
-        log: (line) => console.log(line),
+        logger,
       });
       const routes = [config.generic && 'generic', config.jira && 'jira', config.servicenow && 'servicenow'];
-      console.log(`Webhooks on ${server.url}/webhooks/{${routes.filter(Boolean).join(',')}}`);
-      console.log(`Temporal ${target.address} (namespace ${target.namespace}, task queue ${target.taskQueue})`);
+      logger.info(
+        {
+          url: server.url,
+          routes: routes.filter(Boolean),
+          temporal: target.address,
+          namespace: target.namespace,
+          taskQueue: target.taskQueue,
+        },
+        `webhooks on ${server.url}/webhooks/{${routes.filter(Boolean).join(',')}}, metrics on ${server.url}/metrics`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

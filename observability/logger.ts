@@ -48,3 +48,8 @@ export function createLogger(opts: { service: string; level?: Level; destination
     opts.destination ?? pino.destination({ sync: true }),
   );
 }
+
+/** For library code whose caller gave no logger. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

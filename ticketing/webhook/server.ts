@@ -27,6 +27,8 @@ import {
 } from '../../runbook/request';
 import { approveUpdate, progressQuery, rejectUpdate, type ApprovalInput } from '../../workflows/definitions';
 import { DecommissionTargetMissing, startDecommission, targetFromRun } from '../../client/decommission';
+import { silentLogger, type Logger } from '../../observability/logger';
+import { createWebhookMetrics } from '../../observability/webhook-metrics';
 import type { WebhookConfig } from './config';
 import { mapPayload, readPath, withSources } from './mapping';
 import {
@@ -47,7 +49,8 @@ export interface WebhookServerOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
-  log?: (line: string) => void;
+  /** JSON log lines (one per delivery, naming ticket, workflow, run and step); silent when omitted. */
+  logger?: Logger;
 }
 
 export interface WebhookServer {
@@ -56,6 +59,16 @@ export interface WebhookServer {
 }
 
 type Json = Record<string, unknown>;
+
+/** What one request's log line says beside its status: filled in as the request is understood. */
+interface DeliveryLog {
+  source?: 'generic' | 'jira' | 'servicenow';
+  /** start, approve, reject, decommission, ignore, status */
+  step?: string;
+  ticket?: string;
+  workflowId?: string;
+  runId?: string;
+}
 
 class HttpError extends Error {
   constructor(
@@ -214,7 +227,8 @@ interface Verified {
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const { client, config } = opts;
-  const log = opts.log ?? (() => undefined);
+  const logger = opts.logger ?? silentLogger();
+  const metrics = createWebhookMetrics();
   const replay = new ReplayStore({ ...config.replay, file: config.replayStoreFile });
   const ticketLocks = new Map<string, Promise<unknown>>();
 
@@ -355,7 +369,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
 
   // ── actions ──
 
-  async function start(action: Extract<Action, { kind: 'start' }>): Promise<{ status: number; body: Json }> {
+  async function start(
+    action: Extract<Action, { kind: 'start' }>,
+    delivery: DeliveryLog,
+  ): Promise<{ status: number; body: Json }> {
     const input = action.input;
     if (!isRecord(input)) throw new HttpError(400, { error: 'the payload is not a JSON object' });
     // The route decides the system unless the payload or mapping already did.
@@ -365,6 +382,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     let ticketKey = '';
     try {
       ticketKey = parseRunbookRequest(input).ticket.key;
+      delivery.ticket = ticketKey;
     } catch (err) {
       if (!(err instanceof RunbookRequestError)) throw err;
       problems = err.problems;
@@ -420,7 +438,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       throw err;
     }
     const handle = await startDecommission(client, target, { taskQueue: opts.taskQueue });
-    log(`decommission of ${target.gmsaName} requested by ${action.requestedBy} on ${action.ticketKey}`);
+    logger.info(
+      { ticket: action.ticketKey, workflowId: handle.workflowId, step: 'decommission', gmsa: target.gmsaName },
+      `decommission requested by ${action.requestedBy}`,
+    );
     return { status: 202, body: { workflowId: handle.workflowId, uiUrl: runUrl(handle.workflowId) } };
   }
 
@@ -450,10 +471,12 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   async function signedRoute(
     req: IncomingMessage,
     res: ServerResponse,
+    delivery: DeliveryLog,
     source: 'generic' | 'jira' | 'servicenow',
     verify: (req: IncomingMessage, raw: Buffer) => Verified,
     interpret: (payload: unknown) => Action,
   ): Promise<void> {
+    delivery.source = source;
     const raw = await readBody(req, config.bodyLimitBytes);
     const { verdict, deliveryId } = verify(req, raw);
     if (!verdict.ok) throw new HttpError(401, { error: `unauthorized: ${verdict.reason}` });
@@ -464,15 +487,19 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     }
     try {
       const action = interpret(parseJson(raw));
+      delivery.step = action.kind === 'decide' ? action.decision : action.kind;
+      if (action.kind !== 'start' && action.kind !== 'ignore') delivery.ticket = action.ticketKey;
       const result =
         action.kind === 'start'
-          ? await start(action)
+          ? await start(action, delivery)
           : action.kind === 'decide'
             ? await decide(action)
             : action.kind === 'decommission'
               ? await decommission(action)
               : { status: 200, body: { ignored: action.reason } };
-      log(`${source} ${result.status} ${typeof result.body.workflowId === 'string' ? result.body.workflowId : ''}`);
+      if (typeof result.body.workflowId === 'string') delivery.workflowId = result.body.workflowId;
+      if (typeof result.body.runId === 'string') delivery.runId = result.body.runId;
+      if (action.kind === 'start' && result.status === 202) metrics.runbookStarted(source);
       send(res, result.status, result.body);
     } catch (err) {
       // Only a delivery that was not acted on for a transient reason may come again under the same id.
@@ -513,7 +540,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, delivery: DeliveryLog): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = req.method ?? 'GET';
     const only = (allowed: string) => {
@@ -523,30 +550,52 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       only('GET');
       return send(res, 200, { status: 'ok' });
     }
+    if (path === '/metrics') {
+      only('GET');
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
     const runbook = /^\/runbooks\/([^/]+)$/.exec(path);
     if (runbook) {
       only('GET');
-      return runbookStatus(res, decodeURIComponent(runbook[1]));
+      delivery.step = 'status';
+      delivery.ticket = decodeURIComponent(runbook[1]);
+      return runbookStatus(res, delivery.ticket);
     }
     switch (path) {
       case '/webhooks/generic':
         only('POST');
-        return signedRoute(req, res, 'generic', verifyGeneric, interpretGeneric);
+        return signedRoute(req, res, delivery, 'generic', verifyGeneric, interpretGeneric);
       case '/webhooks/jira':
         only('POST');
-        return signedRoute(req, res, 'jira', verifyJira, interpretJira);
+        return signedRoute(req, res, delivery, 'jira', verifyJira, interpretJira);
       case '/webhooks/servicenow':
         only('POST');
-        return signedRoute(req, res, 'servicenow', verifyServiceNowDelivery, interpretServiceNow);
+        return signedRoute(req, res, delivery, 'servicenow', verifyServiceNowDelivery, interpretServiceNow);
     }
     throw new HttpError(404, { error: 'not found' });
   }
 
   const server = createServer((req, res) => {
-    route(req, res).catch((err: unknown) => {
+    const delivery: DeliveryLog = {};
+    const startedAt = performance.now();
+    let failure: string | undefined;
+    res.once('finish', () => {
+      const seconds = (performance.now() - startedAt) / 1000;
+      if (delivery.source) metrics.delivery(delivery.source, res.statusCode, seconds);
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path === '/healthz' || path === '/metrics') return; // probes and scrapes would drown the deliveries
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      logger[level](
+        { ...delivery, method: req.method, path, status: res.statusCode, durationMs: Math.round(seconds * 1000) },
+        failure ?? 'request answered',
+      );
+    });
+    route(req, res, delivery).catch((err: unknown) => {
       if (res.headersSent) return;
       if (err instanceof HttpError) {
-        if (err.status === 401 || err.status === 413) log(`${req.url} ${err.status} ${err.message}`);
+        failure = err.message;
         // 413: the rest of the body is not read; closing the connection is the only way not to.
         const headers: Record<string, string> = err.status === 413 ? { connection: 'close' } : {};
         if (err.status === 405) headers.allow = err.message.replace(/^use /, '');
@@ -554,7 +603,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       }
       // Temporal unreachable or another unexpected failure: the sender should retry later. The message may
       // name the server but never a secret (none is ever passed to Temporal or formatted into errors).
-      log(`${req.url} 503 ${err instanceof Error ? err.message : String(err)}`);
+      failure = err instanceof Error ? err.message : String(err);
       send(res, 503, { error: 'could not reach the workflow service; retry later' }, { 'retry-after': '30' });
     });
   });
