@@ -26,6 +26,15 @@ const WorkerEnvSchema = z.object({
   GMSA_BACKEND: z.enum(['lab', 'hybrid', 'powershell']).default('lab'),
   GMSA_LAB_URL: z.url({ protocol: /^https?$/, error: 'must be the lab URL, like http://127.0.0.1:8700' }).optional(),
   GMSA_HOST_POLL_MS: z.coerce.number().int().min(10, 'must be at least 10 ms').max(60000).default(500),
+  /**
+   * host:port for the Prometheus exporter (`/metrics`: the SDK's metrics and the runbooks'); none when unset, so
+   * that several workers on one machine (tests) never fight over a port.
+   */
+  GMSA_METRICS_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, like 0.0.0.0:9464')
+    .optional(),
+  GMSA_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
 /** The variables the worker process reads for itself and for its Temporal connection (compose is checked against these). */

@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { activityLogContextInterceptor } from '../observability/activity-interceptors';
 import { withPrebuiltWorkflowBundle } from './prebundle';
 
 export interface RunbookWorkerOptions extends ActivityDeps {
@@ -21,6 +22,14 @@ export function workflowsPath(): string {
 }
 
 /**
+ * Workflow interceptor modules: the log-context header (ticket and step) on every activity. A prebuilt bundle must
+ * be bundled with these (`bundleWorkflowCode({ workflowInterceptorModules })`); Worker.create ignores them then.
+ */
+export function workflowInterceptorModules(): string[] {
+  return [require.resolve('../workflows/interceptors')];
+}
+
+/**
  * The options every runbook worker runs with. Exported so that a harness which must register something more
  * (the benchmark's baseline workflow) runs on exactly the same settings instead of a copy of them.
  */
@@ -31,6 +40,10 @@ export function runbookWorkerOptions(opts: RunbookWorkerOptions): WorkerOptions 
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(opts),
+    interceptors: {
+      workflowModules: workflowInterceptorModules(),
+      activity: [activityLogContextInterceptor],
+    },
     shutdownGraceTime: opts.shutdownGraceTime ?? '10s',
   };
 }

@@ -18,7 +18,7 @@ import { createLabBackend, LabAdminClient } from '../../backends/lab/client';
 import { startLabServer } from '../../backends/lab/server';
 import type { Backend, DirectoryPort } from '../../backends/ports';
 import type { RunbookRequestInput } from '../../runbook/request';
-import { createRunbookWorker, workflowsPath } from '../../workers/worker';
+import { createRunbookWorker, workflowInterceptorModules, workflowsPath } from '../../workers/worker';
 import type { provisionGmsaRemoting } from '../../workflows';
 
 /** Lab latencies × 0.002: intra-site replication 30 ms, inter-site 1.8 s, WinRM restart 16 ms. */
@@ -33,7 +33,11 @@ try {
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    workflowInterceptorModules: workflowInterceptorModules(),
+    logger: quietLogger,
+  });
   return bundle;
 }
 
