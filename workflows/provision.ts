@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -208,7 +209,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       }
     });
     progress.step('hosts', 'done', `${plan.hosts.length} host(s) verified`);
-    if (request.verification.enabled) verifySchedule = await scheduleReverification(request, plan);
+    if (request.verification.enabled) verifySchedule = await scheduleReverification(request, plan, saga);
     progress.state('succeeded', 'done');
     await ticket.send(
       'succeeded',
@@ -229,9 +230,25 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
 async function scheduleReverification(
   request: RunbookRequest,
   plan: ProvisionPlan,
+  saga: Saga,
 ): Promise<NonNullable<ProvisionResult['verifySchedule']>> {
   const target = verifyTargetFor(request, plan);
+  // A cancel (or a failed final step) after this point rolls the run back, so the schedule must be undone with
+  // it: read what was there, register the undo, then write. Runs recorded before this patch did neither.
+  const undoable = patched('verify-schedule-undo');
   try {
+    if (undoable) {
+      const previous = await acts.readVerifySchedule.executeWithOptions(
+        { ...forward, summary: `Read the re-verification schedule of ${plan.gmsa.name}` },
+        [plan.gmsa.name],
+      );
+      saga.add(`restore the re-verification schedule of ${plan.gmsa.name}`, () =>
+        acts.restoreVerifySchedule.executeWithOptions(
+          { ...undoOptions, summary: `Undo: restore the re-verification schedule of ${plan.gmsa.name}` },
+          [{ gmsaName: plan.gmsa.name, mark: plan.mark, previous }],
+        ),
+      );
+    }
     const { scheduleId } = await acts.ensureVerifySchedule.executeWithOptions(
       {
         ...forward,
@@ -241,6 +258,8 @@ async function scheduleReverification(
     );
     return { scheduleId, ok: true };
   } catch (err) {
+    // A cancel is the run's to handle (roll back), not a schedule problem to report.
+    if (undoable && isCancellation(err)) throw err;
     return { scheduleId: verifyScheduleId(plan.gmsa.name), ok: false, error: failureOf(err).message };
   }
 }

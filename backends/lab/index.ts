@@ -18,6 +18,9 @@ export {
   DEFAULT_LATENCIES,
   DEFAULT_TIME_SCALE,
   defaultTopology,
+  MAX_GENERATED_HOSTS,
+  replicationDelays,
+  topologyWithHosts,
   type LabLatencies,
   type LabTopology,
 } from './topology';

@@ -32,7 +32,14 @@ import type {
   LabState,
   LabStateStore,
 } from './state';
-import { computerSamFor, DEFAULT_TIME_SCALE, defaultTopology, domainDn, type LabTopology } from './topology';
+import {
+  computerSamFor,
+  DEFAULT_TIME_SCALE,
+  defaultTopology,
+  domainDn,
+  replicationDelays,
+  type LabTopology,
+} from './topology';
 
 export interface LabDomainOptions {
   topology?: LabTopology;
@@ -350,11 +357,13 @@ export class LabDomain {
   startUnregistration(host: string, name: string): void {
     this.run('startUnregistration', [host], () => {
       const h = this.reachHost(host);
+      // A running job first, as the real host script checks its scheduled task first: an endpoint whose
+      // registration is still running is not there yet, and "not found" would make an undo believe it never will be.
+      this.requireNoJob(h);
       const found = findEndpoint(h, name);
       if (!found) {
         throw new BackendError(FailureType.ObjectNotFound, `No session configuration matches criteria "${name}"`);
       }
-      this.requireNoJob(h);
       const startedAt = this.now();
       h.job = { kind: 'unregister', name: found.name, startedAt, completesAt: startedAt + this.jobMs() };
       this.dirty = true;
@@ -643,25 +652,12 @@ export class LabDomain {
     this.dirty = true;
   }
 
-  /**
-   * Intra-site: first partner after 15 s, each next one 3 s later (partners ordered by name). Another site:
-   * the site link interval plus the same notification ladder inside that site.
-   */
+  /** When a write on `from` reaches every other DC, in lab milliseconds (the rule: topology.ts). */
   private replicationDelays(from: DcState): [string, number][] {
-    const lat = this.state.topology.latencies;
-    const others = Object.values(this.state.dcs)
-      .filter((d) => d.hostName !== from.hostName)
-      .sort((a, b) => byName(a.hostName, b.hostName));
-    const result: [string, number][] = [];
-    const ladder = new Map<string, number>();
-    for (const d of others) {
-      const k = ladder.get(d.site) ?? 0;
-      ladder.set(d.site, k + 1);
-      const notify = lat.intraSiteFirstMs + lat.intraSiteSubsequentMs * k;
-      const real = d.site === from.site ? notify : lat.interSiteIntervalMs + notify;
-      result.push([d.hostName.toLowerCase(), this.scaled(real)]);
-    }
-    return result;
+    return replicationDelays(this.state.topology.latencies, from, Object.values(this.state.dcs)).map(([to, real]) => [
+      to.toLowerCase(),
+      this.scaled(real),
+    ]);
   }
 
   private completeJob(h: HostState): void {

@@ -82,6 +82,49 @@ export function defaultTopology(): LabTopology {
   };
 }
 
+/**
+ * Real-world milliseconds until a write on `from` reaches each other DC. Intra-site: the first partner after the
+ * first-notification delay, each next one (partners ordered by name) a subsequent-delay later. Another site: the
+ * site link interval plus the same ladder inside that site. The model schedules deliveries with it; the benchmark
+ * reads it to know the inherent replication wait of a run.
+ */
+export function replicationDelays(
+  latencies: LabLatencies,
+  from: Pick<DomainController, 'hostName' | 'site'>,
+  dcs: Pick<DomainController, 'hostName' | 'site'>[],
+): [string, number][] {
+  const others = dcs
+    .filter((d) => d.hostName !== from.hostName)
+    .sort((a, b) => (a.hostName < b.hostName ? -1 : a.hostName > b.hostName ? 1 : 0));
+  const ladder = new Map<string, number>();
+  return others.map((d) => {
+    const k = ladder.get(d.site) ?? 0;
+    ladder.set(d.site, k + 1);
+    const notify = latencies.intraSiteFirstMs + latencies.intraSiteSubsequentMs * k;
+    return [d.hostName, d.site === from.site ? notify : latencies.interSiteIntervalMs + notify];
+  });
+}
+
+/** Most hosts a generated topology may have (the request schema allows 500 hosts per run). */
+export const MAX_GENERATED_HOSTS = 1000;
+
+/**
+ * The default domain with `count` member servers instead of four, for fan-out and load runs. Hosts follow the
+ * default's pattern (`serverN.lab.local`, every fourth one from server3 in Branch), so a topology of 4 is the
+ * default topology and a run against server1-server4 behaves the same on either.
+ */
+export function topologyWithHosts(count: number): LabTopology {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_GENERATED_HOSTS) {
+    throw new Error(`a generated topology needs 1-${MAX_GENERATED_HOSTS} hosts (got ${count})`);
+  }
+  const topology = defaultTopology();
+  topology.hosts = Array.from({ length: count }, (_, i) => ({
+    hostName: `server${i + 1}.${topology.dnsRoot}`,
+    site: i % 4 === 2 ? 'Branch' : 'HQ',
+  }));
+  return topology;
+}
+
 /** `server1.lab.local` → `SERVER1$`. */
 export function computerSamFor(hostName: string): string {
   return `${hostName.split('.')[0].toUpperCase()}$`;
