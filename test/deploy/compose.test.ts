@@ -184,15 +184,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('publishes the frontend, the UI, the webhook server and the lab, on loopback unless told otherwise', () => {
+  test('publishes the frontend, the UI, the webhook server, the lab and the worker metrics, on loopback unless told otherwise', () => {
     const published = (name: string) =>
       (services[name].ports ?? []).map((p) => (typeof p === 'string' ? defaultOf(p) : `${p.target}`));
     expect(published('temporal')).toEqual(['127.0.0.1:7233:7233']);
     expect(published('temporal-ui')).toEqual(['127.0.0.1:8080:8080']);
     expect(published('webhook')).toEqual(['127.0.0.1:8788:8788']);
     expect(published('lab')).toEqual(['127.0.0.1:8700:8700']);
-    for (const name of ['postgresql', 'temporal-schema', 'setup', 'worker'])
-      expect([name, published(name)]).toEqual([name, []]);
+    // The worker publishes only its Prometheus exporter (GMSA_METRICS_ADDRESS).
+    expect(published('worker')).toEqual(['127.0.0.1:9464:9464']);
+    expect(env('worker').GMSA_METRICS_ADDRESS).toBe('0.0.0.0:9464');
+    for (const name of ['postgresql', 'temporal-schema', 'setup']) expect([name, published(name)]).toEqual([name, []]);
   });
 
   test('the project services reach the stack server by default, and every connection variable is passed through', () => {
