@@ -3,12 +3,13 @@
  * Each is idempotent: check, act, check. An undo touches only what carries this run's mark or what the plan
  * says this run added.
  */
-import { heartbeat } from '@temporalio/activity';
 import { BackendError } from '../backends/errors';
 import type { Backend, NewServiceAccount, ServiceAccount } from '../backends/ports';
 import { FailureType } from '../runbook/failures';
 import { carriesMark } from '../runbook/marks';
+import { mapBounded } from './bounded';
 import { stepFailure, typed } from './failures';
+import { heartbeatOnceBusy } from './heartbeat';
 
 export interface EnsureServiceAccountInput extends NewServiceAccount {
   dc: string;
@@ -57,8 +58,42 @@ async function ignoreNotFound(body: () => Promise<void>): Promise<void> {
   }
 }
 
+/** DCs asked at once by one replication check. */
+const MAX_PARALLEL_DC_LOOKS = 8;
+
 export function createDirectoryActivities(backend: Backend) {
   const dir = backend.directory;
+
+  const replicated = (sa: ServiceAccount | null, input: ReplicationCheckInput): boolean =>
+    sa !== null && sa.objectGuid === input.objectGuid && hasPrincipals(sa, input.expectedPrincipals);
+
+  /** One DC: null when it has the object with the principals, else why not (after an optional Sync-ADObject). */
+  async function lookAtDc(input: ReplicationCheckInput, dc: string): Promise<string | null> {
+    heartbeatOnceBusy(dc);
+    let reason: string;
+    try {
+      const sa = await dir.getServiceAccount(dc, input.name);
+      if (replicated(sa, input)) return null;
+      reason = !sa
+        ? 'object not replicated yet'
+        : sa.objectGuid !== input.objectGuid
+          ? 'a different object with this name'
+          : 'principals not replicated yet';
+    } catch (err) {
+      if (!(err instanceof BackendError) || !err.retryable) throw err;
+      reason = `unreachable: ${err.message}`;
+    }
+    if (input.syncObject && dc !== input.pinnedDc) {
+      try {
+        await dir.syncObject(input.pinnedDc, dc, input.objectGuid);
+        if (replicated(await dir.getServiceAccount(dc, input.name), input)) return null;
+      } catch (err) {
+        if (!(err instanceof BackendError)) throw err;
+        reason = `${reason}; Sync-ADObject failed: ${err.message}`;
+      }
+    }
+    return reason;
+  }
 
   return {
     /** New-ADServiceAccount on the pinned DC, or find our own earlier attempt (a retry after a lost reply). */
@@ -125,45 +160,19 @@ export function createDirectoryActivities(backend: Backend) {
     },
 
     /**
-     * One look at every DC. Never fails on a DC that lacks the object or does not answer: that is what the
+     * One look at every DC, all of them at once (a DC across a site link answers slowly; the look costs the
+     * slowest answer, not the sum). Never fails on a DC that lacks the object or does not answer: that is what the
      * workflow's wait is for. Only the workflow decides when waiting has gone on too long.
      */
     async checkReplication(input: ReplicationCheckInput): Promise<ReplicationStatus> {
       return typed(async () => {
+        const looks = await mapBounded(input.dcs, MAX_PARALLEL_DC_LOOKS, (dc) => lookAtDc(input, dc));
         const status: ReplicationStatus = { converged: [], pending: [] };
-        for (const dc of input.dcs) {
-          heartbeat(dc);
-          let reason: string;
-          try {
-            const sa = await dir.getServiceAccount(dc, input.name);
-            if (sa && sa.objectGuid === input.objectGuid && hasPrincipals(sa, input.expectedPrincipals)) {
-              status.converged.push(dc);
-              continue;
-            }
-            reason = !sa
-              ? 'object not replicated yet'
-              : sa.objectGuid !== input.objectGuid
-                ? 'a different object with this name'
-                : 'principals not replicated yet';
-          } catch (err) {
-            if (!(err instanceof BackendError) || !err.retryable) throw err;
-            reason = `unreachable: ${err.message}`;
-          }
-          if (input.syncObject && dc !== input.pinnedDc) {
-            try {
-              await dir.syncObject(input.pinnedDc, dc, input.objectGuid);
-              const sa = await dir.getServiceAccount(dc, input.name);
-              if (sa && sa.objectGuid === input.objectGuid && hasPrincipals(sa, input.expectedPrincipals)) {
-                status.converged.push(dc);
-                continue;
-              }
-            } catch (err) {
-              if (!(err instanceof BackendError)) throw err;
-              reason = `${reason}; Sync-ADObject failed: ${err.message}`;
-            }
-          }
-          status.pending.push({ dc, reason });
-        }
+        input.dcs.forEach((dc, i) => {
+          const reason = looks[i];
+          if (reason === null) status.converged.push(dc);
+          else status.pending.push({ dc, reason });
+        });
         return status;
       });
     },

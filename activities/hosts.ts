@@ -3,13 +3,14 @@
  * their undos. Registration restarts WinRM and drops every session, including ours, so it is started detached
  * and then watched from fresh connections until the endpoint is there (or gone).
  */
-import { heartbeat, sleep } from '@temporalio/activity';
+import { sleep } from '@temporalio/activity';
 import { BackendError } from '../backends/errors';
 import type { Backend } from '../backends/ports';
 import { FailureType } from '../runbook/failures';
 import { carriesMark } from '../runbook/marks';
 import { IDENTITY_PROBE_FUNCTION, sameAccount, type SessionConfigurationFile } from '../runbook/session-configuration';
 import { stepFailure, typed } from './failures';
+import { heartbeatOnceBusy } from './heartbeat';
 
 export interface HostActivityOptions {
   /** How often a detached registration is polled. */
@@ -67,7 +68,7 @@ export function createHostActivities(backend: Backend, options: HostActivityOpti
   /** Poll until `done` says so, tolerating WinRM restarts; heartbeats so cancellation and hangs are seen. */
   async function pollHost<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
     for (let i = 0; ; i++) {
-      heartbeat({ what, poll: i });
+      heartbeatOnceBusy({ what, poll: i });
       try {
         const result = await attempt();
         if (result !== undefined) return result;

@@ -2,7 +2,6 @@
  * Preflight: read-only. Looks at the world before anything changes and returns the plan, or refuses with every
  * problem it found at once (KDS key, name, computer accounts, WinRM, DisableRunAs, endpoint conflicts).
  */
-import { heartbeat } from '@temporalio/activity';
 import type { Backend, DomainController, HostFacts } from '../backends/ports';
 import { BackendError } from '../backends/errors';
 import { FailureType, isRetryableFailure } from '../runbook/failures';
@@ -10,7 +9,9 @@ import { kdsReadyAt, kdsRootKeyUsable } from '../runbook/kds';
 import type { HostPlan, ProvisionPlan } from '../runbook/plan';
 import { expectedIdentity, type RunbookRequest } from '../runbook/request';
 import { sameAccount } from '../runbook/session-configuration';
+import { mapBounded } from './bounded';
 import { stepFailure, typed } from './failures';
+import { heartbeatOnceBusy } from './heartbeat';
 
 export interface PreflightInput {
   request: RunbookRequest;
@@ -74,11 +75,20 @@ export function createPreflightActivities(backend: Backend) {
         const notes: string[] = [];
         const { name } = request.gmsa;
 
-        // Hosts first: their sites decide which DC to pin and which DCs the replication wait needs.
+        // Hosts first: their sites decide which DC to pin and which DCs the replication wait needs. Hosts are
+        // probed maxParallelHosts at a time (a sequential preflight of 50 hosts is 50 WinRM round trips), the
+        // DC list meanwhile; findings are still reported in the request's host order.
+        const [probes, dcs] = await Promise.all([
+          mapBounded(request.hosts, request.maxParallelHosts, async (host) => {
+            const f = await backend.hosts.probeHost(host);
+            heartbeatOnceBusy(host);
+            return f;
+          }),
+          backend.directory.listDomainControllers(),
+        ]);
         const facts = new Map<string, HostFacts>();
-        for (const host of request.hosts) {
-          const f = await backend.hosts.probeHost(host);
-          heartbeat(host);
+        request.hosts.forEach((host, i) => {
+          const f = probes[i];
           facts.set(host, f);
           if (!f.domainJoined || f.domain?.toLowerCase() !== request.domain.dns) {
             problems.push({
@@ -95,9 +105,8 @@ export function createPreflightActivities(backend: Backend) {
               message: `${host} enforces the DisableRunAs WinRM policy (STIG V-73603): no endpoint can run as a gMSA there`,
             });
           }
-        }
+        });
 
-        const dcs = await backend.directory.listDomainControllers();
         const pinned = await pinDomainController(backend, dcs, mostCommon([...facts.values()].map((f) => f.site)));
         const usable = pinned.keys.filter((k) => kdsRootKeyUsable(k, Date.now()));
         if (usable.length === 0) {
@@ -110,28 +119,44 @@ export function createPreflightActivities(backend: Backend) {
           });
         }
 
-        // Forest-wide uniqueness: anything named `name` or `name$` that is not a gMSA blocks the name.
-        const named = await backend.directory.findAccountsNamed(pinned.dc, name);
-        const clash = named.filter((o) => o.objectClass !== 'msDS-GroupManagedServiceAccount');
-        for (const o of clash) {
+        // Then the name, the group and each host's computer account and endpoint, all asked at once on the pinned
+        // DC (hosts maxParallelHosts at a time); findings are added in the same order as ever.
+        const [nameLookup, groupLookup, lookups] = await Promise.all([
+          // Forest-wide uniqueness: anything named `name` or `name$` that is not a gMSA blocks the name.
+          (async () => {
+            const named = await backend.directory.findAccountsNamed(pinned.dc, name);
+            const clash = named.filter((o) => o.objectClass !== 'msDS-GroupManagedServiceAccount');
+            const existing = clash.length === 0 ? await backend.directory.getServiceAccount(pinned.dc, name) : null;
+            return { clash, existing };
+          })(),
+          (async () => {
+            const groupProblems: Problem[] = [];
+            if (request.principals.mode !== 'group') return { group: null, members: [], problems: groupProblems };
+            const group = request.principals.group;
+            const members =
+              (await finding(groupProblems, () => backend.directory.getGroupMembers(pinned.dc, group))) ?? [];
+            return { group, members, problems: groupProblems };
+          })(),
+          mapBounded(request.hosts, request.maxParallelHosts, async (host) => {
+            const computer = await backend.directory.getComputer(pinned.dc, host);
+            const endpoint = computer ? await backend.hosts.getSessionConfiguration(host, request.endpoint.name) : null;
+            return { computer, endpoint };
+          }),
+        ]);
+        for (const o of nameLookup.clash) {
           problems.push({
             type: FailureType.GmsaNameConflict,
             message: `the name ${name} is taken in the forest by the ${o.objectClass} ${o.distinguishedName}`,
           });
         }
-        const existing = clash.length === 0 ? await backend.directory.getServiceAccount(pinned.dc, name) : null;
-
-        let group: string | null = null;
-        let groupMembers: string[] = [];
-        if (request.principals.mode === 'group') {
-          group = request.principals.group;
-          const groupName = group;
-          groupMembers = (await finding(problems, () => backend.directory.getGroupMembers(pinned.dc, groupName))) ?? [];
-        }
+        const existing = nameLookup.existing;
+        const group: string | null = groupLookup.group;
+        const groupMembers: string[] = groupLookup.members;
+        problems.push(...groupLookup.problems);
 
         const hosts: HostPlan[] = [];
-        for (const host of request.hosts) {
-          const computer = await backend.directory.getComputer(pinned.dc, host);
+        for (const [i, host] of request.hosts.entries()) {
+          const { computer, endpoint } = lookups[i];
           if (!computer) {
             problems.push({
               type: FailureType.ComputerAccountMissing,
@@ -139,7 +164,6 @@ export function createPreflightActivities(backend: Backend) {
             });
             continue;
           }
-          const endpoint = await backend.hosts.getSessionConfiguration(host, request.endpoint.name);
           let endpointAction: HostPlan['endpointAction'] = 'register';
           if (endpoint) {
             const runsAsGmsa =

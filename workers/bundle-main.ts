@@ -1,9 +1,10 @@
 /**
  * Bundles workflow code in a process of its own and writes it to a file:
- * `node dist/workers/bundle-main.js --workflows PATH --out FILE [--interceptor MODULE]… [--payload-converter PATH]
- * [--failure-converter PATH]`. workers/prebundle.ts runs it so that webpack's memory never belongs to the worker.
+ * `node dist/workers/bundle-main.js --workflows PATH --out FILE [--interceptor MODULE]… [--preload MODULE]…
+ * [--ignore MODULE]… [--payload-converter PATH] [--failure-converter PATH]`. workers/prebundle.ts runs it so that webpack's memory never belongs to the worker.
  */
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
       workflows: { type: 'string' },
       out: { type: 'string' },
       interceptor: { type: 'string', multiple: true },
+      preload: { type: 'string', multiple: true },
+      ignore: { type: 'string', multiple: true },
       'payload-converter': { type: 'string' },
       'failure-converter': { type: 'string' },
     },
@@ -22,8 +25,10 @@ async function main(): Promise<void> {
   });
   if (!values.workflows || !values.out) throw new Error('usage: bundle-main.js --workflows PATH --out FILE');
   const bundle = await bundleWorkflowCode({
-    workflowsPath: values.workflows,
+    workflowsPath: resolve(values.workflows),
     workflowInterceptorModules: values.interceptor,
+    preloadModules: values.preload,
+    ignoreModules: values.ignore,
     payloadConverterPath: values['payload-converter'],
     failureConverterPath: values['failure-converter'],
     logger: { ...quiet, warn: (m) => console.error(m), error: (m) => console.error(m) },

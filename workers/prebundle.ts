@@ -3,7 +3,8 @@
  * of inside Worker.create. Bundling loads webpack into the process that runs it, and the memory it takes stays with
  * that process: a worker that bundles for itself sits at about 300 MB resident before it runs anything, one that
  * loads a finished bundle at about 185 MB. The bundle is built from exactly the options the worker would have
- * bundled with (workflow interceptor modules, converters), so nothing differs but where webpack ran.
+ * bundled with (workflow interceptor modules, preloaded and ignored modules, converters), so nothing differs but
+ * where webpack ran.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -34,11 +35,16 @@ export async function withPrebuiltWorkflowBundle(
   options: WorkerOptions,
 ): Promise<{ options: WorkerOptions; cleanup: () => void }> {
   const { workflowsPath, ...rest } = options;
-  if (!workflowsPath || options.workflowBundle || !existsSync(BUNDLER)) return { options, cleanup: () => undefined };
+  // A webpack config hook is a function: it cannot cross a process boundary, so such a worker bundles for itself.
+  const inProcess =
+    !workflowsPath || options.workflowBundle || options.bundlerOptions?.webpackConfigHook || !existsSync(BUNDLER);
+  if (inProcess) return { options, cleanup: () => undefined };
   const dir = mkdtempSync(join(tmpdir(), 'gmsa-workflow-bundle-'));
   const codePath = join(dir, 'workflow-bundle.js');
   const args = ['--workflows', workflowsPath, '--out', codePath];
   for (const m of options.interceptors?.workflowModules ?? []) args.push('--interceptor', m);
+  for (const m of options.bundlerOptions?.preloadModules ?? []) args.push('--preload', m);
+  for (const m of options.bundlerOptions?.ignoreModules ?? []) args.push('--ignore', m);
   const converter = options.dataConverter;
   if (converter?.payloadConverterPath) args.push('--payload-converter', converter.payloadConverterPath);
   if (converter?.failureConverterPath) args.push('--failure-converter', converter.failureConverterPath);

@@ -126,9 +126,17 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
 
   const saga = new Saga();
   let hostFailure = false;
+  // New runs post 'started' and each 'host-done' in the background (still in order) instead of holding the next
+  // step until the ticket system has answered; whatever must come after them (a decision, the end, a rollback)
+  // waits for them first. Histories recorded before this replay the old way.
+  const backgroundTickets = patched('ticket-updates-in-background');
+  const progressNote = async (...update: Parameters<TicketNotifier['send']>): Promise<void> => {
+    if (backgroundTickets) ticket.post(...update);
+    else await ticket.send(...update);
+  };
 
   try {
-    await ticket.send(
+    await progressNote(
       'started',
       'start',
       `Runbook started: gMSA ${request.domain.netbios}\\${request.gmsa.name}$ for endpoint ${request.endpoint.name}`,
@@ -151,6 +159,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       for (const s of ['approval', 'create-gmsa', 'wait-replication', 'hosts'] as const)
         progress.step(s, 'skipped', 'dry run');
       progress.state('planned', 'done');
+      if (backgroundTickets) await ticket.flush();
       return finished('planned', plan);
     }
 
@@ -159,6 +168,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       progress.step('approval', 'running');
       gate.open();
       progress.state('awaiting-approval', 'approval');
+      if (backgroundTickets) await ticket.flush();
       await ticket.send('awaiting-approval', 'approval', 'Waiting for approval of the plan', describePlan(plan));
       const decision = await gate.await(request.approval.timeoutSeconds);
       if (decision) progress.approval(decision);
@@ -198,7 +208,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     await forEachBounded(plan.hosts, request.maxParallelHosts, async (host) => {
       try {
         identities[host.hostName] = await provisionHost(request, plan, host, saga, progress, () => hostFailure);
-        await ticket.send(
+        await progressNote(
           'host-done',
           `host ${host.hostName}`,
           `${host.hostName}: verified, runs as ${identities[host.hostName]}`,
@@ -211,6 +221,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     progress.step('hosts', 'done', `${plan.hosts.length} host(s) verified`);
     if (request.verification.enabled) verifySchedule = await scheduleReverification(request, plan, saga);
     progress.state('succeeded', 'done');
+    if (backgroundTickets) await ticket.flush();
     await ticket.send(
       'succeeded',
       'done',
@@ -219,7 +230,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
     );
     return finished('succeeded', plan);
   } catch (err) {
-    throw await rollBack(err, saga, progress, ticket);
+    throw await rollBack(err, saga, progress, ticket, backgroundTickets);
   }
 }
 
@@ -434,7 +445,13 @@ async function provisionHost(
 }
 
 /** Undo what this run did, then end the run with the original failure (or the cancel), or needs-a-human. */
-async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker, ticket: TicketNotifier): Promise<unknown> {
+async function rollBack(
+  err: unknown,
+  saga: Saga,
+  progress: ProgressTracker,
+  ticket: TicketNotifier,
+  backgroundTickets: boolean,
+): Promise<unknown> {
   const cancelled = isCancellation(err);
   const cause = cancelled ? { type: 'Cancelled', message: 'the run was cancelled' } : failureOf(err);
   progress.failed(cause);
@@ -445,8 +462,8 @@ async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker, tic
     undone: outcomes.filter((o) => o.ok).map((o) => o.name),
     needsHuman: outcomes.filter((o) => !o.ok).map((o) => ({ name: o.name, error: o.error ?? 'unknown' })),
   };
-  // The ticket hears how it ended even when the run was cancelled.
-  await CancellationScope.nonCancellable(() =>
+  // The ticket hears how it ended even when the run was cancelled, after the updates still queued for it.
+  const finalUpdate = () =>
     report.needsHuman.length > 0
       ? ticket.send(
           'needs-human',
@@ -459,7 +476,14 @@ async function rollBack(err: unknown, saga: Saga, progress: ProgressTracker, tic
           'rollback',
           `Runbook ${cancelled ? 'cancelled' : `failed: ${cause.type}`}; rolled back`,
           [cause.message, ...report.undone.map((u) => `undone: ${u}`)],
-        ),
+        );
+  await CancellationScope.nonCancellable(
+    backgroundTickets
+      ? async () => {
+          await ticket.flush();
+          await finalUpdate();
+        }
+      : finalUpdate,
   );
   if (report.needsHuman.length > 0) {
     progress.state('needs-human', 'rollback');

@@ -23,10 +23,28 @@ export interface TicketMissSink {
 }
 
 export class TicketNotifier {
+  /** The last update queued by post(); each queued update waits for the one before it. */
+  private queued: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly ticket: TicketRef,
     private readonly progress: TicketMissSink,
   ) {}
+
+  /**
+   * Queue an update behind the ones already queued and return at once: the run goes on while the ticket system
+   * answers (a rate-limited Jira retries for up to minutes). Comments still arrive in order. A miss is recorded
+   * as with send(); a cancel of the run ends a queued update quietly (rollback reports the cancel itself).
+   * Call flush() before anything that must come after the queued updates, and before the run ends.
+   */
+  post(milestone: TicketMilestone, step: string, headline: string, lines: string[] = []): void {
+    this.queued = this.queued.then(() => this.send(milestone, step, headline, lines)).catch(() => undefined);
+  }
+
+  /** Resolves once every queued update has been delivered or recorded as missed. */
+  flush(): Promise<void> {
+    return this.queued;
+  }
 
   async send(milestone: TicketMilestone, step: string, headline: string, lines: string[] = []): Promise<void> {
     try {

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (!values.state) {
-    throw new Error('usage: main.js --state FILE [--port N] [--time-scale X] [--host H] [--hosts N] [--directory lab|ldap]');
+    throw new Error(
+      'usage: main.js --state FILE [--port N] [--time-scale X] [--host H] [--hosts N] [--directory lab|ldap]',
+    );
   }
   if (values.directory && !['lab', 'ldap'].includes(values.directory)) {
     throw new Error(`--directory must be lab or ldap (got ${values.directory})`);
