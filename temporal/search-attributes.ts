@@ -18,8 +18,11 @@ import { SEARCH_ATTRIBUTES } from '../runbook/search-attributes';
 type IndexedValueType = NonNullable<ReturnType<typeof encodeSearchAttributeIndexedValueType>>;
 type AnySearchAttributeKey = SearchAttributeKey<SearchAttributeType>;
 
-/** `SearchAttributeType` → the type names `temporal server start-dev --search-attribute Name=Type` accepts. */
-const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
+/**
+ * `SearchAttributeType` → the type names `temporal server start-dev --search-attribute Name=Type` accepts, which are
+ * also the names users see in the UI and `temporal operator search-attribute list`.
+ */
+export const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
   TEXT: 'Text',
   KEYWORD: 'Keyword',
   INT: 'Int',

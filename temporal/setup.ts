@@ -13,20 +13,12 @@ import {
 } from '@temporalio/common/lib/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../runbook/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
-import { ensureSearchAttributes } from './search-attributes';
+import { CLI_TYPE_NAMES, ensureSearchAttributes } from './search-attributes';
 
 type AnyKey = SearchAttributeKey<SearchAttributeType>;
 
 /** The type names users see in the UI and `temporal operator search-attribute list`. */
-const TYPE_NAMES: Record<SearchAttributeType, string> = {
-  TEXT: 'Text',
-  KEYWORD: 'Keyword',
-  INT: 'Int',
-  DOUBLE: 'Double',
-  BOOL: 'Bool',
-  DATETIME: 'Datetime',
-  KEYWORD_LIST: 'KeywordList',
-};
+const TYPE_NAMES = CLI_TYPE_NAMES;
 
 export function searchAttributeTypeName(type: SearchAttributeType): string {
   return TYPE_NAMES[type];
