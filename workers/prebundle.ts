@@ -54,8 +54,11 @@ export async function withPrebuiltWorkflowBundle(
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  // The interceptor modules are inside the bundle now; left in the options, Worker.create would warn that it
+  // ignores them.
+  const interceptors = rest.interceptors ? { ...rest.interceptors, workflowModules: undefined } : undefined;
   return {
-    options: { ...rest, workflowBundle: { codePath } },
+    options: { ...rest, interceptors, workflowBundle: { codePath } },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
