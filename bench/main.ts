@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       settings,
       durationS,
     });
-    writeBenchmarksFile(opts.out, md);
+    await writeBenchmarksFile(opts.out, md);
     console.log(`written to ${opts.out}`);
   }
   const missed = reports.flatMap((r) => r.figures).filter((f) => f.met === false);

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
+import * as prettier from 'prettier';
 import type { ScenarioReport } from './scenario';
 
 export const NOTES_MARKER = '<!-- bench:notes (everything below is kept when `npm run bench` rewrites this file) -->';
@@ -90,13 +91,17 @@ export function renderMarkdown(reports: ScenarioReport[], info: RunInfo): string
   ].join('\n');
 }
 
-/** Writes the generated part and keeps the hand-written notes below the marker. */
-export function writeBenchmarksFile(path: string, generated: string): void {
+/**
+ * Writes the generated part and keeps the hand-written notes below the marker, formatted with the repository's
+ * prettier settings so that `npm run lint` (prettier --check .) stays green after every bench run.
+ */
+export async function writeBenchmarksFile(path: string, generated: string): Promise<void> {
   let notes = `${NOTES_MARKER}\n`;
   if (existsSync(path)) {
     const old = readFileSync(path, 'utf8');
     const at = old.indexOf(NOTES_MARKER);
     if (at >= 0) notes = old.slice(at);
   }
-  writeFileSync(path, `${generated}\n${notes}`);
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  writeFileSync(path, await prettier.format(`${generated}\n${notes}`, { ...options, parser: 'markdown' }));
 }

@@ -26,7 +26,7 @@ export interface BenchOptions {
   timeScale: number;
   fanOutHosts: number[];
   throughputConcurrency: number[];
-  /** GMSA_HOST_POLL_MS for the bench workers; undefined = the worker's default. */
+  /** GMSA_HOST_POLL_MS for the bench workers; undefined: the production 500 ms compressed like the lab (stack.ts). */
   hostPollMs: number | undefined;
   log: (line: string) => void;
 }
