@@ -30,6 +30,14 @@ export function workflowInterceptorModules(): string[] {
 }
 
 /**
+ * Modules evaluated once per workflow thread and shared by every run instead of once per run (see
+ * workflows/shared-modules.ts: zod, most of a run's memory). A prebuilt bundle must be bundled with these too.
+ */
+export function workflowPreloadModules(): string[] {
+  return [require.resolve('../workflows/shared-modules')];
+}
+
+/**
  * The options every runbook worker runs with. Exported so that a harness which must register something more
  * (the benchmark's baseline workflow) runs on exactly the same settings instead of a copy of them.
  */
@@ -40,6 +48,7 @@ export function runbookWorkerOptions(opts: RunbookWorkerOptions): WorkerOptions 
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(opts),
+    bundlerOptions: { preloadModules: workflowPreloadModules() },
     interceptors: {
       workflowModules: workflowInterceptorModules(),
       activity: [activityLogContextInterceptor],

@@ -18,7 +18,12 @@ import { createLabBackend, LabAdminClient } from '../../backends/lab/client';
 import { startLabServer } from '../../backends/lab/server';
 import type { Backend, DirectoryPort } from '../../backends/ports';
 import type { RunbookRequestInput } from '../../runbook/request';
-import { createRunbookWorker, workflowInterceptorModules, workflowsPath } from '../../workers/worker';
+import {
+  createRunbookWorker,
+  workflowInterceptorModules,
+  workflowPreloadModules,
+  workflowsPath,
+} from '../../workers/worker';
 import type { provisionGmsaRemoting } from '../../workflows';
 
 /** Lab latencies × 0.002: intra-site replication 30 ms, inter-site 1.8 s, WinRM restart 16 ms. */
@@ -36,6 +41,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: workflowsPath(),
     workflowInterceptorModules: workflowInterceptorModules(),
+    preloadModules: workflowPreloadModules(),
     logger: quietLogger,
   });
   return bundle;
