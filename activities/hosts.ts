@@ -65,7 +65,11 @@ export function createHostActivities(backend: Backend, options: HostActivityOpti
   const hosts = backend.hosts;
   const dir = backend.directory;
 
-  /** Poll until `done` says so, tolerating WinRM restarts; heartbeats so cancellation and hangs are seen. */
+  /**
+   * Poll until `done` says so, tolerating WinRM restarts; heartbeats so cancellation and hangs are seen. The first
+   * looks after starting a job come sooner (a quarter of the interval, doubling up to it): a host that finishes
+   * quickly is not kept waiting a full interval, and a slow one costs two extra looks.
+   */
   async function pollHost<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
     for (let i = 0; ; i++) {
       heartbeatOnceBusy({ what, poll: i });
@@ -75,7 +79,7 @@ export function createHostActivities(backend: Backend, options: HostActivityOpti
       } catch (err) {
         if (!isTransientHostError(err)) throw err;
       }
-      await sleep(options.pollIntervalMs);
+      await sleep(Math.min(options.pollIntervalMs, Math.max(1, (options.pollIntervalMs / 4) * 2 ** i)));
     }
   }
 

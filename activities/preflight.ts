@@ -123,11 +123,14 @@ export function createPreflightActivities(backend: Backend) {
         // DC (hosts maxParallelHosts at a time); findings are added in the same order as ever.
         const [nameLookup, groupLookup, lookups] = await Promise.all([
           // Forest-wide uniqueness: anything named `name` or `name$` that is not a gMSA blocks the name.
+          // Both looks at once: the gMSA is read even when the name turns out to be blocked (then it is ignored).
           (async () => {
-            const named = await backend.directory.findAccountsNamed(pinned.dc, name);
+            const [named, gmsa] = await Promise.all([
+              backend.directory.findAccountsNamed(pinned.dc, name),
+              backend.directory.getServiceAccount(pinned.dc, name),
+            ]);
             const clash = named.filter((o) => o.objectClass !== 'msDS-GroupManagedServiceAccount');
-            const existing = clash.length === 0 ? await backend.directory.getServiceAccount(pinned.dc, name) : null;
-            return { clash, existing };
+            return { clash, existing: clash.length === 0 ? gmsa : null };
           })(),
           (async () => {
             const groupProblems: Problem[] = [];
@@ -137,9 +140,17 @@ export function createPreflightActivities(backend: Backend) {
               (await finding(groupProblems, () => backend.directory.getGroupMembers(pinned.dc, group))) ?? [];
             return { group, members, problems: groupProblems };
           })(),
+          // The computer account and the endpoint at once; without a computer account the endpoint is not looked
+          // at (the host may not even answer WinRM), so its look is allowed to fail then.
           mapBounded(request.hosts, request.maxParallelHosts, async (host) => {
+            const endpointLook = backend.hosts.getSessionConfiguration(host, request.endpoint.name).then(
+              (endpoint) => ({ endpoint, error: undefined }),
+              (error: unknown) => ({ endpoint: null, error }),
+            );
             const computer = await backend.directory.getComputer(pinned.dc, host);
-            const endpoint = computer ? await backend.hosts.getSessionConfiguration(host, request.endpoint.name) : null;
+            const { endpoint, error } = await endpointLook;
+            if (!computer) return { computer, endpoint: null };
+            if (error !== undefined) throw error;
             return { computer, endpoint };
           }),
         ]);

@@ -24,8 +24,17 @@ export interface ChildHandle {
   stop(): Promise<void>;
 }
 
-function spawnReady(script: string, args: string[], env: NodeJS.ProcessEnv, marker: string): Promise<ChildHandle> {
-  const child: ChildProcess = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnReady(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  marker: string,
+  nodeArgs: string[] = [],
+): Promise<ChildHandle> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let tail = '';
   let ready = false;
   const keep = (chunk: Buffer): void => {
@@ -212,7 +221,10 @@ export async function startBenchStack(
         GMSA_LAB_URL: lab.url,
         GMSA_HOST_POLL_MS: String(hostPollMs ?? scaledHostPollMs(lab.timeScale)),
       };
-      const worker = await spawnReady(WORKER_MAIN, [], env, 'WORKER_READY');
+      // BENCH_WORKER_NODE_ARGS: Node flags for the worker alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (Node
+      // refuses --cpu-prof in NODE_OPTIONS) to see where a figure's time goes.
+      const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const worker = await spawnReady(WORKER_MAIN, [], env, 'WORKER_READY', nodeArgs);
       children.push(worker);
       return {
         pid: worker.pid,

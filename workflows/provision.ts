@@ -245,10 +245,20 @@ async function scheduleReverification(
 ): Promise<NonNullable<ProvisionResult['verifySchedule']>> {
   const target = verifyTargetFor(request, plan);
   // A cancel (or a failed final step) after this point rolls the run back, so the schedule must be undone with
-  // it: read what was there, register the undo, then write. Runs recorded before this patch did neither.
+  // it. Runs recorded before 'verify-schedule-undo' did not undo it; runs before 'verify-schedule-single-write'
+  // read what was there first (one more activity) and handed it to the undo. Now the write itself records what it
+  // replaced in the schedule (activities/schedules.ts), so the undo is registered and the schedule written at once.
   const undoable = patched('verify-schedule-undo');
+  const singleWrite = undoable && patched('verify-schedule-single-write');
   try {
-    if (undoable) {
+    if (singleWrite) {
+      saga.add(`restore the re-verification schedule of ${plan.gmsa.name}`, () =>
+        acts.restoreVerifySchedule.executeWithOptions(
+          { ...undoOptions, summary: `Undo: restore the re-verification schedule of ${plan.gmsa.name}` },
+          [{ gmsaName: plan.gmsa.name, mark: plan.mark }],
+        ),
+      );
+    } else if (undoable) {
       const previous = await acts.readVerifySchedule.executeWithOptions(
         { ...forward, summary: `Read the re-verification schedule of ${plan.gmsa.name}` },
         [plan.gmsa.name],
@@ -265,7 +275,7 @@ async function scheduleReverification(
         ...forward,
         summary: `Schedule re-verification of ${plan.gmsa.name} every ${request.verification.everyHours} h`,
       },
-      [{ target, everyHours: request.verification.everyHours }],
+      [{ target, everyHours: request.verification.everyHours, ...(singleWrite ? { recordReplaced: true } : {}) }],
     );
     return { scheduleId, ok: true };
   } catch (err) {
