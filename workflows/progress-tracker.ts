@@ -2,6 +2,7 @@
  * Keeps the run's progress in one place and shows it everywhere Temporal can: the `progress` query, the
  * RunbookStep/RunbookState search attributes (list and filter in the UI), and the UI's "current details".
  */
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   HOST_STEPS,
@@ -39,7 +40,17 @@ export class ProgressTracker {
   private shownStep = '';
   private shownState = '';
 
-  constructor(init: { workflowId: string; ticketKey: string; gmsaName: string; hosts: string[] }) {
+  /**
+   * `oneInitialUpsert`: the ticket, the gMSA and the first step and state go in one upsert (runs since the v2 gate);
+   * runs recorded before it made two.
+   */
+  constructor(init: {
+    workflowId: string;
+    ticketKey: string;
+    gmsaName: string;
+    hosts: string[];
+    oneInitialUpsert?: boolean;
+  }) {
     this.progress = {
       workflowId: init.workflowId,
       ticketKey: init.ticketKey,
@@ -61,11 +72,16 @@ export class ProgressTracker {
       updatedAt: now(),
     };
     // However the run was started (CLI, webhook, UI, schedule), it is findable by ticket and gMSA.
-    upsertSearchAttributes([
+    const identity = [
       { key: TicketKey, value: init.ticketKey },
       { key: GmsaName, value: init.gmsaName },
-    ]);
-    this.publish();
+    ];
+    if (init.oneInitialUpsert) {
+      this.publish(identity);
+    } else {
+      upsertSearchAttributes(identity);
+      this.publish();
+    }
     recordRunbookStarted();
   }
 
@@ -139,11 +155,12 @@ export class ProgressTracker {
     if (detail !== undefined) p.detail = detail;
   }
 
-  private publish(): void {
+  private publish(alongside: SearchAttributeUpdatePair[] = []): void {
     const p = this.progress;
     p.updatedAt = now();
     if (p.currentStep !== this.shownStep || p.state !== this.shownState) {
       upsertSearchAttributes([
+        ...alongside,
         { key: RunbookStepKey, value: p.currentStep },
         { key: RunbookStateKey, value: p.state },
       ]);

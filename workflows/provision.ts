@@ -96,16 +96,26 @@ async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Pro
   if (firstError !== undefined) throw firstError;
 }
 
+/**
+ * The version gate of the command sequence runs start with today. Each `patched()` costs a new run a marker and a
+ * TemporalChangeVersion upsert, so today's sequence is one gate instead of one patch per change; histories recorded
+ * before it (no marker) replay through the individual patches below, as they were recorded. The next change to the
+ * command sequence adds the next gate.
+ */
+const COMMANDS_V2 = 'runbook-commands-v2';
+
 export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise<ProvisionResult> {
   const request = parseRequest(input);
   const { workflowId, runId } = workflowInfo();
   const mark = runMark(workflowId, runId);
   const startedAt = new Date().toISOString();
+  const v2 = patched(COMMANDS_V2);
   const progress = new ProgressTracker({
     workflowId,
     ticketKey: request.ticket.key,
     gmsaName: request.gmsa.name,
     hosts: request.hosts,
+    oneInitialUpsert: v2,
   });
   setHandler(progressQuery, () => progress.progress, { description: PROGRESS_QUERY_DESCRIPTION });
   const identities: Record<string, string> = {};
@@ -129,7 +139,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
   // New runs post 'started' and each 'host-done' in the background (still in order) instead of holding the next
   // step until the ticket system has answered; whatever must come after them (a decision, the end, a rollback)
   // waits for them first. Histories recorded before this replay the old way.
-  const backgroundTickets = patched('ticket-updates-in-background');
+  const backgroundTickets = v2 || patched('ticket-updates-in-background');
   const progressNote = async (...update: Parameters<TicketNotifier['send']>): Promise<void> => {
     if (backgroundTickets) ticket.post(...update);
     else await ticket.send(...update);
@@ -219,7 +229,7 @@ export async function provisionGmsaRemoting(input: RunbookRequestInput): Promise
       }
     });
     progress.step('hosts', 'done', `${plan.hosts.length} host(s) verified`);
-    if (request.verification.enabled) verifySchedule = await scheduleReverification(request, plan, saga);
+    if (request.verification.enabled) verifySchedule = await scheduleReverification(request, plan, saga, v2);
     progress.state('succeeded', 'done');
     if (backgroundTickets) await ticket.flush();
     await ticket.send(
@@ -242,14 +252,15 @@ async function scheduleReverification(
   request: RunbookRequest,
   plan: ProvisionPlan,
   saga: Saga,
+  v2: boolean,
 ): Promise<NonNullable<ProvisionResult['verifySchedule']>> {
   const target = verifyTargetFor(request, plan);
   // A cancel (or a failed final step) after this point rolls the run back, so the schedule must be undone with
-  // it. Runs recorded before 'verify-schedule-undo' did not undo it; runs before 'verify-schedule-single-write'
-  // read what was there first (one more activity) and handed it to the undo. Now the write itself records what it
-  // replaced in the schedule (activities/schedules.ts), so the undo is registered and the schedule written at once.
-  const undoable = patched('verify-schedule-undo');
-  const singleWrite = undoable && patched('verify-schedule-single-write');
+  // it. Runs recorded before 'verify-schedule-undo' did not undo it; runs after it and before v2 read what was
+  // there first (one more activity) and handed it to the undo. Now the write itself records what it replaced in
+  // the schedule (activities/schedules.ts), so the undo is registered and the schedule written at once.
+  const singleWrite = v2;
+  const undoable = singleWrite || patched('verify-schedule-undo');
   try {
     if (singleWrite) {
       saga.add(`restore the re-verification schedule of ${plan.gmsa.name}`, () =>
