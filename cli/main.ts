@@ -10,6 +10,7 @@ import { LabAdminClient } from '../backends/lab/client';
 import { startProvisioning } from '../client/start';
 import { workflowUrl } from '../client/ui-links';
 import { watchRun } from '../client/watch';
+import { printableLines } from '../runbook/printable';
 import { provisionWorkflowId, RunbookRequestError } from '../runbook/request';
 import { approveUpdate, rejectUpdate } from '../workflows/definitions';
 import { connectClient, resolveTarget, withTemporal } from './connect';
@@ -147,7 +148,9 @@ registerLabCommands(program, () => {
 });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof RunbookRequestError) console.error(err.message);
-  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  // What reaches the terminal may carry input (a refused value, JSON.parse quoting the file): escaped and bounded,
+  // so no escape sequence, CR or BEL of it acts on the operator's terminal.
+  if (err instanceof RunbookRequestError) console.error(printableLines(err.message));
+  else console.error(`error: ${printableLines(err instanceof Error ? err.message : String(err), 2000, 200)}`);
   process.exit(err instanceof RunbookRequestError ? 2 : 1);
 });

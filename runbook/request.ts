@@ -6,6 +6,7 @@
  * Rules come from ../shared/reference/domain.md (sources there). Pure TypeScript: imported by workflow code.
  */
 import { z } from 'zod';
+import { printable, quoted } from './printable';
 
 /** gMSA sAMAccountName is at most 15 characters including the `$` Windows appends: 14 usable. */
 export const GMSA_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,13}$/;
@@ -20,8 +21,19 @@ export const ENDPOINT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const ROLE_PRINCIPAL_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9-]{0,14}\\)?[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 /** Role capability names (a .psrc file in a module's RoleCapabilities folder). */
 export const ROLE_CAPABILITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** An absolute local Windows path without wildcards or device names: `C:\ProgramData\...`. */
-export const WINDOWS_PATH_PATTERN = /^[A-Za-z]:\\(?:[A-Za-z0-9 ._()-]+\\?)*$/;
+/**
+ * An absolute local Windows path without wildcards: `C:\ProgramData\...`; no empty segment. Each segment is
+ * followed by a `\` or the end, so a string is split one way only (linear time, whatever it holds). Device names
+ * are WIN32_DEVICE_SEGMENT's rule.
+ */
+export const WINDOWS_PATH_PATTERN = /^[A-Za-z]:\\(?:[A-Za-z0-9 ._()-]+\\)*[A-Za-z0-9 ._()-]*$/;
+/**
+ * A path segment Win32 opens as a device in any directory: CON, PRN, AUX, NUL, COM0-9, LPT0-9 (and with the
+ * superscript digits ¹²³), CONIN$, CONOUT$; also with trailing spaces, trailing dots or an extension (`NUL.txt`,
+ * `CON .log`): Win32 compares the part before the first dot, trailing spaces dropped.
+ */
+export const WIN32_DEVICE_SEGMENT =
+  /^(?:CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3]|CONIN\$|CONOUT\$) *(?:\.[\s\S]*)?$/i;
 /** Ticket keys as the ticketing systems spell them: `OPS-123`, `RITM0010001`, `INC42`. */
 export const TICKET_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}-?[0-9]{1,12}$/;
 /** Security group sAMAccountNames (group principal mode). */
@@ -29,8 +41,15 @@ export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 /** Free text that ends up in AD attributes and comments: printable, no control characters. */
 const PRINTABLE_TEXT = /^[^\p{Cc}]*$/u;
 
+/** The first segment of a Windows path that is a Win32 device name, if any. */
+export function win32DeviceSegment(path: string): string | undefined {
+  return path.split(/[\\/]/).find((segment) => WIN32_DEVICE_SEGMENT.test(segment));
+}
+
 export const SESSION_TYPES = ['RestrictedRemoteServer', 'Default', 'Empty'] as const;
 export const KERBEROS_ENCRYPTION_TYPES = ['AES128', 'AES256', 'RC4'] as const;
+
+const ROLE_PRINCIPAL_RULE = 'must be a principal like LAB\\JEA-Operators';
 
 const fqdn = (what: string) =>
   z
@@ -54,14 +73,19 @@ export const EndpointSchema = z
     /** Only with this flag may an endpoint be anything but RestrictedRemoteServer (NoLanguage, a fixed command set). */
     allowUnrestrictedSessionType: z.boolean().default(false),
     roleDefinitions: z
-      .record(
-        z.string().regex(ROLE_PRINCIPAL_PATTERN, 'must be a principal like LAB\\JEA-Operators'),
-        RoleDefinitionSchema,
-      )
+      .record(z.string().regex(ROLE_PRINCIPAL_PATTERN, ROLE_PRINCIPAL_RULE), RoleDefinitionSchema, {
+        // zod's own text for a key that breaks the key schema is "Invalid key in record": say the rule instead.
+        error: (issue) => (issue.code === 'invalid_key' ? ROLE_PRINCIPAL_RULE : undefined),
+      })
       .refine((r) => Object.keys(r).length > 0, 'must map at least one principal to its roles'),
     transcriptDirectory: z
       .string()
-      .regex(WINDOWS_PATH_PATTERN, 'must be an absolute local Windows path like C:\\ProgramData\\JEA\\Transcripts'),
+      .regex(WINDOWS_PATH_PATTERN, 'must be an absolute local Windows path like C:\\ProgramData\\JEA\\Transcripts')
+      // A transcript "directory" such as C:\NUL or C:\Logs\CON.txt is a device: the audit trail would be discarded.
+      .refine(
+        (p) => win32DeviceSegment(p) === undefined,
+        'must not contain a Win32 device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9, CONIN$, CONOUT$, also with an extension) as a folder or file name',
+      ),
   })
   .superRefine((e, ctx) => {
     if (e.sessionType !== 'RestrictedRemoteServer' && !e.allowUnrestrictedSessionType) {
@@ -174,7 +198,9 @@ export const RunbookRequestSchema = z
     requestedBy: z.string().max(128).regex(PRINTABLE_TEXT, 'must not contain control characters').optional(),
   })
   .superRefine((r, ctx) => {
-    // Test-ADServiceAccount and password retrieval are same-domain only (domain.md §1.4, §1.9 #11).
+    // Test-ADServiceAccount and password retrieval are same-domain only (domain.md §1.4, §1.9 #11). Checked against
+    // a valid domain only: a refused domain.dns is its own problem (and must not be echoed into the hosts' rule).
+    if (!FQDN_PATTERN.test(r.domain.dns)) return;
     r.hosts.forEach((h, i) => {
       if (FQDN_PATTERN.test(h) && !h.endsWith(`.${r.domain.dns}`)) {
         ctx.addIssue({
@@ -198,11 +224,41 @@ export interface RequestProblem {
   rule: string;
 }
 
+/** Bounds of what a refusal shows: the characters of a field name and of a rule, the problems listed. */
+export const PROBLEM_FIELD_MAX = 256;
+export const PROBLEM_RULE_MAX = 1024;
+export const PROBLEMS_LISTED_MAX = 100;
+
+/**
+ * The problems as they may be shown anywhere (a terminal, an HTTP answer, a workflow failure): each field and rule
+ * printable (control and format characters, unpaired surrogates escaped) and bounded, at most PROBLEMS_LISTED_MAX
+ * of them (`omitted` says how many more). Problems from requestProblems are that already: then only the count can
+ * change. Other properties (a webhook's `source`) are kept.
+ */
+export function listedProblems<P extends RequestProblem>(problems: readonly P[]): { problems: P[]; omitted: number } {
+  return {
+    problems: problems.slice(0, PROBLEMS_LISTED_MAX).map((p) => ({
+      ...p,
+      field: printable(p.field, PROBLEM_FIELD_MAX),
+      rule: printable(p.rule, PROBLEM_RULE_MAX),
+    })),
+    omitted: Math.max(0, problems.length - PROBLEMS_LISTED_MAX),
+  };
+}
+
+/** `invalid runbook request:` and a `  - field: rule` line per problem (listedProblems: printable, bounded). */
+export function problemsMessage(problems: readonly RequestProblem[]): string {
+  const listed = listedProblems(problems);
+  const lines = listed.problems.map((p) => `  - ${p.field}: ${p.rule}`);
+  if (listed.omitted > 0) lines.push(`  … and ${listed.omitted} more problems`);
+  return `invalid runbook request:\n${lines.join('\n')}`;
+}
+
 /** Thrown by parseRunbookRequest: the message lists every failing field and rule. */
 export class RunbookRequestError extends Error {
   readonly type = 'RequestInvalid';
   constructor(readonly problems: RequestProblem[]) {
-    super(`invalid runbook request:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`);
+    super(problemsMessage(problems));
     this.name = 'RunbookRequestError';
   }
 }
@@ -211,13 +267,32 @@ function fieldName(path: readonly PropertyKey[]): string {
   return (
     path.reduce<string>((acc, key) => {
       if (typeof key === 'number') return `${acc}[${key}]`;
-      return acc ? `${acc}.${String(key)}` : String(key);
+      // Keys of records reach a path only once their key rule accepted them; escaped all the same.
+      const name = printable(String(key), 100);
+      return acc ? `${acc}.${name}` : name;
     }, '') || '(request)'
   );
 }
 
+/**
+ * One problem per issue, naming the field and the rule. A record key that breaks its rule (a role principal) is not
+ * a field: the problem names the record, and the rule shows the key quoted, escaped and cut short. Every field and
+ * rule is printable and bounded (a refused value can be a megabyte of terminal escape sequences).
+ */
 export function requestProblems(error: z.ZodError): RequestProblem[] {
-  return error.issues.map((issue) => ({ field: fieldName(issue.path), rule: issue.message }));
+  return error.issues.map((issue) => {
+    if (issue.code === 'invalid_key' && issue.path.length > 0) {
+      const key = issue.path[issue.path.length - 1];
+      return {
+        field: printable(fieldName(issue.path.slice(0, -1)), PROBLEM_FIELD_MAX),
+        rule: printable(`${issue.message} (got ${quoted(String(key))})`, PROBLEM_RULE_MAX),
+      };
+    }
+    return {
+      field: printable(fieldName(issue.path), PROBLEM_FIELD_MAX),
+      rule: printable(issue.message, PROBLEM_RULE_MAX),
+    };
+  });
 }
 
 /** Validate and normalise a request. Throws RunbookRequestError naming every bad field. */

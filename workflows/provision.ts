@@ -25,6 +25,8 @@ import { runMark } from '../runbook/marks';
 import type { HostPlan, ProvisionPlan } from '../runbook/plan';
 import type { ProvisionResult, RollbackReport } from '../runbook/progress';
 import {
+  listedProblems,
+  problemsMessage,
   requestProblems,
   RunbookRequestSchema,
   type RunbookRequest,
@@ -66,12 +68,13 @@ const acts = proxyActivities<RunbookActivities>(forward);
 function parseRequest(input: RunbookRequestInput): RunbookRequest {
   const parsed = RunbookRequestSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = requestProblems(parsed.error);
-    throw ApplicationFailure.nonRetryable(
-      `invalid runbook request:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`,
-      FailureType.RequestInvalid,
-      { problems },
-    );
+    // Printable and bounded (listedProblems): an echoed megabyte would make the failure too big for Temporal.
+    const all = requestProblems(parsed.error);
+    const { problems, omitted } = listedProblems(all);
+    throw ApplicationFailure.nonRetryable(problemsMessage(all), FailureType.RequestInvalid, {
+      problems,
+      ...(omitted > 0 ? { omittedProblems: omitted } : {}),
+    });
   }
   return parsed.data;
 }

@@ -51,6 +51,68 @@ test('start refuses a bad request file, naming every field, and starts nothing',
   }
 });
 
+/** What a terminal would act on (ESC/CSI, CR, BEL, C1, bidi and zero-width characters) but the newline; U+FFFD is what an unpaired surrogate turns into when written. */
+const TERMINAL_UNSAFE = /[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\ufffd]/u;
+
+test('start: refused values are never echoed raw to stderr (escapes, CR, BEL, surrogates; a megabyte)', () => {
+  const file = join(dir, 'hostile.json');
+  const request = {
+    ticket: { key: 'HOSTILE-1' },
+    domain: { netbios: 'LAB', dns: '\u001b[31mred\u001b[0m' },
+    gmsa: { name: 'svc-hostile' },
+    hosts: ['server1.lab.local'],
+    endpoint: {
+      name: 'HostileEp',
+      roleDefinitions: {
+        '\u001b[2J\u001b[H': { roleCapabilities: ['GmsaRemotingOperator'] },
+        'a\rb\u0007c\u009b\ud800': { roleCapabilities: ['GmsaRemotingOperator'] },
+      },
+      transcriptDirectory: 'C:\\NUL',
+    },
+  };
+  writeFileSync(file, JSON.stringify(request));
+  const run = cli(['start', '--file', file]);
+
+  expect(run.status).toBe(2);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).not.toMatch(TERMINAL_UNSAFE);
+  expect(run.stderr).toBe(
+    [
+      'invalid runbook request:',
+      '  - domain.dns: must be a fully qualified DNS name (the AD domain), like server1.lab.local',
+      '  - endpoint.roleDefinitions: must be a principal like LAB\\JEA-Operators (got "\\u001b[2J\\u001b[H")',
+      '  - endpoint.roleDefinitions: must be a principal like LAB\\JEA-Operators (got "a\\rb\\u0007c\\u009b\\ud800")',
+      '  - endpoint.transcriptDirectory: must not contain a Win32 device name (CON, PRN, AUX, NUL, COM0-9, LPT0-9, CONIN$, CONOUT$, also with an extension) as a folder or file name',
+      '',
+    ].join('\n'),
+  );
+
+  // A megabyte key and a megabyte domain: one short line each.
+  const big = join(dir, 'big.json');
+  const x = 'x'.repeat(1_000_000);
+  writeFileSync(
+    big,
+    JSON.stringify({
+      ...request,
+      domain: { netbios: 'LAB', dns: x },
+      endpoint: { ...request.endpoint, roleDefinitions: { [x]: { roleCapabilities: ['GmsaRemotingOperator'] } } },
+    }),
+  );
+  const bigRun = cli(['start', '--file', big]);
+  expect(bigRun.status).toBe(2);
+  expect(bigRun.stderr.length).toBeLessThan(1000);
+  expect(bigRun.stderr).toContain('(1000000 characters)');
+});
+
+test('start: a file that is not JSON is exit 1, and what JSON.parse quotes of it is escaped', () => {
+  const file = join(dir, 'escapes.txt');
+  writeFileSync(file, '\u001b[2J\u001b[H\u0007not json');
+  const run = cli(['start', '--file', file]);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toMatch(/^error: .*\\u001b\[2J/);
+  expect(run.stderr).not.toMatch(TERMINAL_UNSAFE);
+});
+
 test('demo --once (what `npm start` runs) provisions the sample and prints the verified identity', () => {
   const run = cli(['demo', '--once', '--time-scale', '0.002', '--state-dir', join(dir, 'demo')], {
     GMSA_TASK_QUEUE: uniqueTaskQueue('demo'),

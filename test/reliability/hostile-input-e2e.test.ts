@@ -53,7 +53,7 @@ import {
   type PayloadField,
   type RequestField,
 } from './support/hostile-fields';
-import { explainedBy, FINDINGS, type EntryPoint } from './support/hostile-findings';
+import { explainedBy, type EntryPoint } from './support/hostile-findings';
 import { runBatch, type LabRun, type RunOutcome } from './support/hostile-lab';
 import {
   closeDeliveryConnections,
@@ -256,7 +256,7 @@ describe('refused input starts nothing', () => {
         // A megabyte in 16 fields is over Temporal's payload limit: long values go one field at a time.
         if (v.value.length <= 10_000) plans.forEach((p) => cases.push({ value: v, fields: p }));
         else if (FULL) plans.flat().forEach((f) => cases.push({ value: v, fields: [f] }));
-        // (A megabyte role key is F6's test below: its failure is too big for Temporal.)
+        // (A megabyte role key and a megabyte domain, the values once echoed into the failure: tests below.)
         else cases.push({ value: v, fields: fields('gmsa.name') }, { value: v, fields: fields('gmsa.description') });
       }
       expect(await directRefusals(cases)).toEqual([]);
@@ -425,34 +425,35 @@ test('nothing refused started a workflow: the task queue holds exactly the expec
   expect(expectedWorkflows.size).toBeGreaterThan(0);
 });
 
-describe('known findings, end to end (each fails until production code is fixed)', () => {
-  const finding = (id: string) => FINDINGS.find((f) => f.id.startsWith(id))!;
-
-  test.failing(`${finding('F1').id}, at a direct start`, async () => {
+// Fixed findings (F1-F6 of support/hostile-findings.ts), end to end: what each one got wrong, on the real path.
+describe('refusals that once went wrong, end to end', () => {
+  test('a role principal key that breaks its rule, at a direct start: RequestInvalid says the rule', async () => {
     const { flaws } = await directRefusal(ctx, value("a'b"), fields('endpoint.roleDefinitions'));
     expect(flaws).toEqual([]);
   });
 
-  test.failing(`${finding('F2').id}, through the binary`, async () => {
-    const flaws = await cliRefusal(ctx, value('\u001b[2J\u001b[H'), fields('endpoint.roleDefinitions'));
-    expect(flaws.filter((f) => f.includes('control characters'))).toEqual([]);
+  test('a role principal key of terminal escapes, through the binary: stderr carries none of it', async () => {
+    expect(await cliRefusal(ctx, value('\u001b[2J\u001b[H'), fields('endpoint.roleDefinitions'))).toEqual([]);
   });
 
-  test.failing(`${finding('F5').id}, through the binary`, async () => {
-    const flaws = await cliRefusal(ctx, value('\u001b[31mred\u001b[0m'), fields('domain.dns'));
-    expect(flaws.filter((f) => f.includes('control characters'))).toEqual([]);
+  test('a domain of terminal escapes, through the binary: stderr carries none of it', async () => {
+    expect(await cliRefusal(ctx, value('\u001b[31mred\u001b[0m'), fields('domain.dns'))).toEqual([]);
   });
 
-  test.failing(`${finding('F6').id}: a megabyte key and an unpaired surrogate`, async () => {
+  test('a megabyte role key and an unpaired surrogate, at a direct start: a typed RequestInvalid', async () => {
     const flaws = await mapLimit(
-      [value('x'.repeat(1_000_000)), value('a\ud800b')],
+      [value('x'.repeat(1_000_000)), value('a\ud800b'), value('\u001b[2J\u001b[H')],
       2,
       async (v) => (await directRefusal(ctx, v, fields('endpoint.roleDefinitions'))).flaws,
     );
-    expect(flaws.flat().filter((f) => finding('F6').explains(f))).toEqual([]);
+    expect(flaws.flat()).toEqual([]);
   });
 
-  test.failing(`${finding('F4').id}, at a direct start (today the run succeeds with C:\\NUL)`, async () => {
+  test('a megabyte domain, at a direct start: a typed RequestInvalid', async () => {
+    expect((await directRefusal(ctx, value('x'.repeat(1_000_000)), fields('domain.dns'))).flaws).toEqual([]);
+  });
+
+  test('C:\\NUL as the transcript directory, at a direct start: refused before any activity', async () => {
     const { workflowId, flaws } = await directRefusal(ctx, value('C:\\NUL'), fields('endpoint.transcriptDirectory'), {
       evenIfAccepted: true,
     });
@@ -460,13 +461,17 @@ describe('known findings, end to end (each fails until production code is fixed)
     expect(flaws).toEqual([]);
   });
 
-  test.failing(`${finding('F3').id}, with the real client`, async () => {
+  test('an unpaired surrogate in the Jira issue key, with the real client: 422 naming ticket.key and ticket.url', async () => {
     const answer = await deliver(
       webhook.url,
       'jira',
       JSON.stringify(jiraPayload('OPS-1\ud800', uniqueNames('F3').gmsa)),
     );
     expect(answer.status).toBe(422);
+    expect((answer.body.problems as { field: string }[]).map((p) => p.field).sort()).toEqual([
+      'ticket.key',
+      'ticket.url',
+    ]);
   });
 });
 

@@ -110,3 +110,142 @@ test('every failing field is reported at once', () => {
   });
   expect(problems.map((p) => p.field).sort()).toEqual(['endpoint.name', 'gmsa.name', 'hosts[0]']);
 });
+
+/** Characters a terminal would act on but the newline, and unpaired surrogates (UTF-8 cannot carry them). */
+const UNSAFE = /[^\P{Cc}\n]|[\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const roleKey = (key: string) => (r: Record<string, any>) =>
+  (r.endpoint.roleDefinitions = { [key]: { roleCapabilities: ['GmsaRemotingOperator'] } });
+
+function refusal(mutate: (r: Record<string, any>) => void): RunbookRequestError {
+  const request = structuredClone(sampleRequest()) as Record<string, any>;
+  mutate(request);
+  try {
+    parseRunbookRequest(request);
+  } catch (err) {
+    if (err instanceof RunbookRequestError) return err;
+    throw err;
+  }
+  throw new Error('the request was accepted');
+}
+
+describe('a role principal key that breaks its rule (a key is not a field)', () => {
+  test('is refused with the principal rule, naming the record and the key, not "Invalid key in record"', () => {
+    expect(problemsFor(roleKey("a'b"))).toEqual([
+      { field: 'endpoint.roleDefinitions', rule: 'must be a principal like LAB\\JEA-Operators (got "a\'b")' },
+    ]);
+  });
+
+  test('two bad keys: two problems, each saying which key', () => {
+    const problems = problemsFor((r) => {
+      r.endpoint.roleDefinitions = {
+        'LAB\\JEA-Operators': { roleCapabilities: ['GmsaRemotingOperator'] },
+        'LAB\\x;y': { roleCapabilities: ['A'] },
+        '*': { roleCapabilities: ['B'] },
+      };
+    });
+    expect(problems.map((p) => p.field)).toEqual(['endpoint.roleDefinitions', 'endpoint.roleDefinitions']);
+    expect(problems.map((p) => p.rule)).toEqual([
+      'must be a principal like LAB\\JEA-Operators (got "LAB\\\\x;y")',
+      'must be a principal like LAB\\JEA-Operators (got "*")',
+    ]);
+  });
+
+  test.each([
+    ['an ESC/CSI sequence that clears the screen', '\u001b[2J\u001b[H', '\\u001b[2J\\u001b[H'],
+    ['CR, BEL and a C1 control', 'a\rb\u0007c\u009b', 'a\\rb\\u0007c\\u009b'],
+    ['an unpaired surrogate', 'a\ud800b', 'a\\ud800b'],
+    ['a right-to-left override', 'Test\u202egMSA', 'Test\\u202egMSA'],
+    ['a newline that would forge another problem line', 'x\n  - gmsa.name: ok', 'x\\n  - gmsa.name: ok'],
+  ])('%s in the key comes out escaped, in the rule only', (_what, key, shown) => {
+    const err = refusal(roleKey(key));
+    expect(err.problems).toEqual([
+      { field: 'endpoint.roleDefinitions', rule: `must be a principal like LAB\\JEA-Operators (got "${shown}")` },
+    ]);
+    expect(err.message).toBe(`invalid runbook request:\n  - endpoint.roleDefinitions: ${err.problems[0].rule}`);
+    expect(err.message).not.toMatch(UNSAFE);
+  });
+
+  test('a megabyte key is shown cut short, with its length: a short error', () => {
+    const err = refusal(roleKey('x'.repeat(1_000_000)));
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0].field).toBe('endpoint.roleDefinitions');
+    expect(err.problems[0].rule).toMatch(
+      /^must be a principal like LAB\\JEA-Operators \(got "x{64}…" \(1000000 characters\)\)$/,
+    );
+    expect(err.message.length).toBeLessThan(300);
+  });
+});
+
+describe('a refused domain.dns is not echoed through the hosts rule', () => {
+  test.each([
+    ['terminal escapes', '\u001b[31mred\u001b[0m'],
+    ['an unpaired surrogate', 'lab\ud800.local'],
+    ['a megabyte', 'x'.repeat(1_000_000)],
+  ])('%s: one problem, the domain rule, nothing of the value', (_what, dns) => {
+    const err = refusal((r) => (r.domain.dns = dns));
+    expect(err.problems).toEqual([
+      { field: 'domain.dns', rule: 'must be a fully qualified DNS name (the AD domain), like server1.lab.local' },
+    ]);
+    expect(err.message).not.toMatch(UNSAFE);
+    expect(err.message.length).toBeLessThan(200);
+  });
+
+  test('with a valid domain, hosts outside it are still named', () => {
+    expect(problemsFor((r) => (r.hosts = ['server1.other.local']))).toEqual([
+      { field: 'hosts[0]', rule: 'must be a host in the domain lab.local (got server1.other.local)' },
+    ]);
+  });
+});
+
+describe('endpoint.transcriptDirectory: no Win32 device name as a folder or file name', () => {
+  test.each([
+    'C:\\NUL',
+    'C:\\CON\\',
+    'C:\\AUX.txt',
+    'C:\\ProgramData\\JEA\\Transcripts\\COM1',
+    'C:\\prn',
+    'C:\\Logs\\lpt9\\x',
+    'C:\\NUL.',
+    'C:\\NUL...',
+    'C:\\NUL ',
+    'C:\\nul .log',
+    'C:\\COM0',
+    'C:\\CON.tar.gz',
+    'C:\\COM\u00b9',
+    'C:\\CONIN$',
+    'C:\\conout$\\',
+  ])('%s is refused, naming the rule', (path) => {
+    const problems = problemsFor((r) => (r.endpoint.transcriptDirectory = path));
+    expect(problems.map((p) => p.field)).toContain('endpoint.transcriptDirectory');
+    expect(problems.find((p) => /Win32 device name/.test(p.rule))).toEqual({
+      field: 'endpoint.transcriptDirectory',
+      rule: expect.stringMatching(
+        /^must not contain a Win32 device name \(CON, PRN, AUX, NUL, COM0-9, LPT0-9/,
+      ) as unknown,
+    });
+  });
+
+  test.each(['C:\\NULL', 'C:\\CONSOLE', 'C:\\COM10', 'C:\\Logs\\AUXILIARY', 'C:\\ProgramData\\JEA\\Transcripts'])(
+    '%s is accepted (not a device)',
+    (path) => {
+      const input = { ...sampleRequest(), endpoint: { ...sampleRequest().endpoint, transcriptDirectory: path } };
+      expect(parseRunbookRequest(input).endpoint.transcriptDirectory).toBe(path);
+    },
+  );
+
+  test('a long path that fails the pattern is refused at once (no backtracking blow-up)', () => {
+    const started = Date.now();
+    const problems = problemsFor((r) => (r.endpoint.transcriptDirectory = `C:\\${'a'.repeat(5000)}*`));
+    expect(problems.map((p) => p.field)).toEqual(['endpoint.transcriptDirectory']);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+test('a refusal lists at most 100 problems and says how many more there are', () => {
+  const err = refusal((r) => (r.hosts = Array.from({ length: 150 }, (_, i) => `host${i}`)));
+  expect(err.problems).toHaveLength(150);
+  const lines = err.message.split('\n');
+  expect(lines).toHaveLength(1 + 100 + 1);
+  expect(lines[100]).toBe(`  - hosts[99]: ${err.problems[99].rule}`);
+  expect(lines[101]).toBe('  … and 50 more problems');
+});

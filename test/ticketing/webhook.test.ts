@@ -449,6 +449,116 @@ describe('payloads that map to an invalid request: 422 naming every failing fiel
   });
 });
 
+/** Characters a terminal or log viewer would act on (the newline too: a problem is one line), unpaired surrogates. */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+
+describe('payloads no request can be made of: 422 naming the field, never 503 (the sender would retry forever)', () => {
+  const SURROGATE_RULE = /^could not be built from (issue\.key|sys_id): it holds an unpaired UTF-16 surrogate/;
+
+  test('jira: an unpaired surrogate in issue.key (the ticket.url template): 422 naming ticket.key and ticket.url', async () => {
+    const id = `wh-surrogate-${process.pid}-${Date.now()}`;
+    const body = jiraIssue(`${unique('SUR').key}\ud800`, {});
+    const answer = await postJiraAdmin(body, { id });
+
+    expect(answer.status).toBe(422);
+    expect(answer.body.problems).toEqual([
+      {
+        field: 'ticket.url',
+        rule: expect.stringMatching(SURROGATE_RULE) as unknown,
+        source: expect.stringContaining('{issue.key}') as unknown,
+      },
+      { field: 'ticket.key', rule: expect.stringMatching(/ticket key/) as unknown, source: 'issue.key' },
+    ]);
+    // Answered for good: the delivery id stays claimed (a 503 releases it for the sender's retry).
+    expect((await postJiraAdmin(body, { id })).status).toBe(401);
+  });
+
+  test('servicenow: an unpaired surrogate in sys_id: 422 naming ticket.url', async () => {
+    const n = unique('RITM');
+    const sample = JSON.parse(readFileSync(join(EXAMPLES, 'webhooks', 'servicenow.json'), 'utf8')) as {
+      variables: Record<string, unknown>;
+    };
+    const answer = await postServiceNow(
+      JSON.stringify({
+        ...sample,
+        number: `RITM${n.key.replace(/\D/g, '')}`,
+        sys_id: `a\udc00${n.key}`,
+        sys_updated_on: `${new Date().toISOString()} ${n.key}`,
+        variables: { ...sample.variables, gmsa_name: n.gmsa },
+      }),
+    );
+
+    expect(answer.status).toBe(422);
+    expect(answer.body.problems).toEqual([
+      {
+        field: 'ticket.url',
+        rule: expect.stringMatching(SURROGATE_RULE) as unknown,
+        source: expect.stringContaining('{sys_id}') as unknown,
+      },
+    ]);
+    await expectNoWorkflow(`RITM${n.key.replace(/\D/g, '')}`);
+  });
+
+  test('mapping: a template value that cannot be encoded is a problem of the mapping, and the field is left out', () => {
+    const mapped = mapPayload(
+      { key: 'OPS-1\ud800', name: 'svc' },
+      {
+        fields: { 'ticket.key': 'key', 'ticket.url': { template: 'https://t.example/{key}' }, 'gmsa.name': 'name' },
+        defaults: {},
+      },
+    );
+    expect(mapped.input).toEqual({ ticket: { key: 'OPS-1\ud800' }, gmsa: { name: 'svc' } });
+    expect(mapped.problems).toEqual([
+      {
+        field: 'ticket.url',
+        rule: expect.stringMatching(/unpaired UTF-16 surrogate/) as unknown,
+        source: 'https://t.example/{key}',
+      },
+    ]);
+    expect(
+      mapPayload({ key: 'OPS-1' }, { fields: { 'ticket.url': { template: 'https://t.example/{key}' } }, defaults: {} }),
+    ).toEqual({
+      input: { ticket: { url: 'https://t.example/OPS-1' } },
+      sources: { 'ticket.url': 'https://t.example/{key}' },
+      problems: [],
+    });
+  });
+
+  test('generic: refused values come back escaped and bounded; a key is not a field name', async () => {
+    const t = unique('ESC');
+    const request = JSON.parse(genericBody(t.key, t.gmsa)) as {
+      domain: Record<string, unknown>;
+      endpoint: Record<string, unknown>;
+    };
+    request.domain.dns = '\u001b[31mred\u001b[0m';
+    request.endpoint.roleDefinitions = {
+      '\u001b[2J\r\u0007\ud800': { roleCapabilities: ['GmsaRemotingOperator'] },
+      ['x'.repeat(30_000)]: { roleCapabilities: ['GmsaRemotingOperator'] },
+    };
+    request.endpoint.transcriptDirectory = 'C:\\Logs\\CON.txt';
+    const answer = await postGeneric(JSON.stringify(request));
+
+    expect(answer.status).toBe(422);
+    const problems = answer.body.problems as { field: string; rule: string }[];
+    expect(problems.map((p) => p.field)).toEqual([
+      'domain.dns',
+      'endpoint.roleDefinitions',
+      'endpoint.roleDefinitions',
+      'endpoint.transcriptDirectory',
+    ]);
+    expect(problems[1].rule).toBe('must be a principal like LAB\\JEA-Operators (got "\\u001b[2J\\r\\u0007\\ud800")');
+    expect(problems[2].rule).toMatch(/ \(got "x{64}…" \(30000 characters\)\)$/);
+    expect(problems[3].rule).toMatch(/Win32 device name/);
+    for (const p of problems) expect(`${p.field}: ${p.rule}`).not.toMatch(UNSAFE);
+    await expectNoWorkflow(t.key);
+  });
+
+  test('GET /runbooks/<malformed percent-encoding>: 404, not 503', async () => {
+    const res = await fetch(`${server.url}/runbooks/OPS-1%E0%A4%A`);
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('approval from a Jira transition', () => {
   function transition(key: string, to: string): string {
     return JSON.stringify({

@@ -3,7 +3,9 @@
  * the gMSA name is a fact about one Jira site or one ServiceNow catalog item, not about this code.
  *
  * Mapping never rejects anything itself: a missing or malformed value is left for the request schema, which
- * reports every failing field at once. `sources` lets a 422 say which payload path fed a bad field.
+ * reports every failing field at once. `sources` lets a 422 say which payload path fed a bad field. The one thing
+ * the schema cannot see is a template that could not be filled in (a value no URL can carry): that is a problem of
+ * the mapping's own, in `problems`.
  */
 import type { RequestProblem } from '../../runbook/request';
 import type { FieldSource, Mapping } from './config';
@@ -76,10 +78,27 @@ function convert(value: unknown, as: 'raw' | 'string' | 'list' | 'number' | 'boo
   }
 }
 
-function resolve(payload: unknown, source: FieldSource): { value: unknown; from: string } {
+/** encodeURIComponent, or undefined for a string it cannot encode (an unpaired UTF-16 surrogate: URIError). */
+function encodeComponent(text: string): string | undefined {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Resolved {
+  value: unknown;
+  from: string;
+  /** Why the value could not be built (a template path whose value cannot be encoded). */
+  unbuildable?: string;
+}
+
+function resolve(payload: unknown, source: FieldSource): Resolved {
   if (typeof source === 'string') return { value: readPath(payload, source), from: source };
   if ('template' in source) {
     let missing = false;
+    let unbuildable: string | undefined;
     const value = source.template.replace(/\{([^}]*)\}/g, (_m, path: string) => {
       const v = scalar(readPath(payload, path));
       if (typeof v !== 'string' && typeof v !== 'number') {
@@ -87,39 +106,53 @@ function resolve(payload: unknown, source: FieldSource): { value: unknown; from:
         return '';
       }
       // Templates build links: a payload value must not be able to change the URL's structure.
-      return encodeURIComponent(String(v));
+      const encoded = encodeComponent(String(v));
+      if (encoded === undefined) {
+        unbuildable ??=
+          `could not be built from ${path}: it holds an unpaired UTF-16 surrogate, which cannot be encoded in a URL ` +
+          `(${path} must be text that is valid Unicode)`;
+        return '';
+      }
+      return encoded;
     });
+    if (unbuildable !== undefined) return { value: undefined, from: source.template, unbuildable };
     return { value: missing ? undefined : value, from: source.template };
   }
   return { value: convert(readPath(payload, source.from), source.as), from: source.from };
 }
+
+export type SourcedProblem = RequestProblem & { source?: string };
 
 export interface MappedRequest {
   /** Request input for parseRunbookRequest / startProvisioning. */
   input: Record<string, unknown>;
   /** Request field → the payload path (or template) it came from. */
   sources: Record<string, string>;
+  /**
+   * Fields the payload could not fill in at all (left out of `input`): the delivery is refused with these besides
+   * whatever the schema finds in `input`.
+   */
+  problems: SourcedProblem[];
 }
 
 export function mapPayload(payload: unknown, mapping: Mapping): MappedRequest {
   // structuredClone: mapped fields must never write into the shared defaults object of the configuration.
   const input = structuredClone(mapping.defaults);
   const sources: Record<string, string> = {};
+  const problems: SourcedProblem[] = [];
   for (const [target, source] of Object.entries(mapping.fields)) {
-    const { value, from } = resolve(payload, source);
+    const { value, from, unbuildable } = resolve(payload, source);
     sources[target] = from;
+    if (unbuildable !== undefined) problems.push({ field: target, rule: unbuildable, source: from });
     // null and absent are the same to ticketing systems ("field not filled"): leave it to the schema's default
     // or its "required" rule rather than sending null into a string field.
     if (value !== undefined && value !== null) setPath(input, target, value);
   }
-  return { input, sources };
+  return { input, sources, problems };
 }
 
 /** Adds `source` (the payload path) to problems on mapped fields: `hosts[1]` came from the `hosts` mapping. */
-export function withSources(
-  problems: RequestProblem[],
-  sources: Record<string, string>,
-): (RequestProblem & { source?: string })[] {
+export function withSources(problems: RequestProblem[], sources: Record<string, string>): SourcedProblem[] {
   const targets = Object.keys(sources).sort((a, b) => b.length - a.length);
   return problems.map((p) => {
     const target = targets.find((t) => p.field === t || p.field.startsWith(`${t}.`) || p.field.startsWith(`${t}[`));

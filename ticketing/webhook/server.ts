@@ -18,7 +18,9 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { startProvisioning } from '../../client/start';
 import { workflowUrl } from '../../client/ui-links';
+import { printable, quoted } from '../../runbook/printable';
 import {
+  listedProblems,
   parseRunbookRequest,
   provisionWorkflowId,
   RunbookRequestError,
@@ -30,7 +32,7 @@ import { DecommissionTargetMissing, startDecommission, targetFromRun } from '../
 import { silentLogger, type Logger } from '../../observability/logger';
 import { createWebhookMetrics } from '../../observability/webhook-metrics';
 import type { WebhookConfig } from './config';
-import { mapPayload, readPath, withSources } from './mapping';
+import { mapPayload, readPath, withSources, type SourcedProblem } from './mapping';
 import {
   verifyHubSignature,
   verifyServiceNow,
@@ -214,7 +216,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 // ── What a delivery asks for ──────────────────────────────────────────────────────────────────────────────────────
 
 type Action =
-  | { kind: 'start'; input: unknown; sources: Record<string, string>; system: 'jira' | 'servicenow' | 'generic' }
+  | {
+      kind: 'start';
+      input: unknown;
+      sources: Record<string, string>;
+      system: 'jira' | 'servicenow' | 'generic';
+      /** What the mapping itself could not do (a template it could not fill in). */
+      problems?: SourcedProblem[];
+    }
   | { kind: 'decide'; decision: 'approve' | 'reject'; ticketKey: string; approval: ApprovalInput }
   | { kind: 'decommission'; ticketKey: string; requestedBy: string }
   | { kind: 'ignore'; reason: string };
@@ -296,10 +305,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       if (decision) return decision;
     }
     if (typeof event === 'string' && !jira.startEvents.includes(event)) {
-      return { kind: 'ignore', reason: `${event} does not start a run and is not an approval transition` };
+      return { kind: 'ignore', reason: `${quoted(event)} does not start a run and is not an approval transition` };
     }
-    const { input, sources } = mapPayload(payload, jira.mapping);
-    return { kind: 'start', input, sources, system: 'jira' };
+    const { input, sources, problems } = mapPayload(payload, jira.mapping);
+    return { kind: 'start', input, sources, system: 'jira', problems };
   }
 
   /** A changelog moving the status to the approval (or rejection) status is a decision on the ticket's run. */
@@ -363,8 +372,8 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   }
 
   function interpretServiceNow(payload: unknown): Action {
-    const { input, sources } = mapPayload(payload, config.servicenow!.mapping);
-    return { kind: 'start', input, sources, system: 'servicenow' };
+    const { input, sources, problems } = mapPayload(payload, config.servicenow!.mapping);
+    return { kind: 'start', input, sources, system: 'servicenow', problems };
   }
 
   // ── actions ──
@@ -382,14 +391,24 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     let ticketKey = '';
     try {
       ticketKey = parseRunbookRequest(input).ticket.key;
-      delivery.ticket = ticketKey;
     } catch (err) {
-      if (!(err instanceof RunbookRequestError)) throw err;
-      problems = err.problems;
+      // Anything validation throws is about the payload: a retry would get the same answer, so never a 503.
+      problems =
+        err instanceof RunbookRequestError
+          ? err.problems
+          : [{ field: '(request)', rule: `could not be validated: ${String(err)}` }];
     }
-    if (problems.length) {
-      throw new HttpError(422, { error: 'invalid runbook request', problems: withSources(problems, action.sources) });
+    const all = [...(action.problems ?? []), ...withSources(problems, action.sources)];
+    if (all.length) {
+      // Printable and bounded: the answer may be shown or logged by the sender as it is.
+      const listed = listedProblems(all);
+      throw new HttpError(422, {
+        error: 'invalid runbook request',
+        problems: listed.problems,
+        ...(listed.omitted > 0 ? { omittedProblems: listed.omitted } : {}),
+      });
     }
+    delivery.ticket = ticketKey;
     const workflowId = provisionWorkflowId(ticketKey);
     return withTicketLock(ticketKey, async () => {
       // USE_EXISTING returns the running run's id, so "did this call start it" is answered by comparing with
@@ -486,7 +505,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       await replay.persist();
     }
     try {
-      const action = interpret(parseJson(raw));
+      const action = interpretPayload(interpret, parseJson(raw));
       delivery.step = action.kind === 'decide' ? action.decision : action.kind;
       if (action.kind !== 'start' && action.kind !== 'ignore') delivery.ticket = action.ticketKey;
       const result =
@@ -505,6 +524,22 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       // Only a delivery that was not acted on for a transient reason may come again under the same id.
       if (replayKey && !(err instanceof HttpError)) await replay.release(replayKey).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * The delivery's action. Reading a payload is about the payload alone: whatever it throws (a value the mapping
+   * cannot handle) is answered 422, never 503, which would have the sender retry the same bad ticket forever.
+   */
+  function interpretPayload(interpret: (payload: unknown) => Action, payload: unknown): Action {
+    try {
+      return interpret(payload);
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(422, {
+        error: 'the payload could not be mapped to a runbook request',
+        problems: [{ field: '(payload)', rule: printable(`could not be read: ${String(err)}`, 500) }],
+      });
     }
   }
 
@@ -560,8 +595,15 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     if (runbook) {
       only('GET');
       delivery.step = 'status';
-      delivery.ticket = decodeURIComponent(runbook[1]);
-      return runbookStatus(res, delivery.ticket);
+      let ticketKey: string;
+      try {
+        ticketKey = decodeURIComponent(runbook[1]);
+      } catch {
+        throw new HttpError(404, { error: 'not a ticket key' }); // malformed percent-encoding (URIError)
+      }
+      if (!TICKET_KEY_PATTERN.test(ticketKey)) throw new HttpError(404, { error: 'not a ticket key' });
+      delivery.ticket = ticketKey;
+      return runbookStatus(res, ticketKey);
     }
     switch (path) {
       case '/webhooks/generic':

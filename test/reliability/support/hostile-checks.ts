@@ -97,7 +97,7 @@ export async function cliCase(client: RecordingClient, f: RequestField, value: H
     } else {
       flaws.push(...refusalFlaws(err.problems, f));
       if (client.calls.length > 0) flaws.push(`refused only after talking to Temporal: ${client.calls.join(', ')}`);
-      // cli/main.ts prints err.message to stderr as it is.
+      // cli/main.ts prints err.message to stderr (through printableLines, which must find nothing to escape or cut).
       if (terminalUnsafe(err.message)) flaws.push('the refusal printed on stderr carries control characters');
       if (err.message.length > 4096) flaws.push(`the refusal printed on stderr is ${err.message.length} characters`);
       for (const p of err.problems) {

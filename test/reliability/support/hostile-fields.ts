@@ -81,8 +81,6 @@ export interface RequestField {
   normalise?(value: string): string;
   /** Fields a problem may name instead, through a cross-field rule (the domain's hosts must be in it). */
   related?: string[];
-  /** A field whose problems are named `field.<key>` for a bad key (records). */
-  keyed?: boolean;
   /**
    * Refused for some values only by the request's cross-field rule (hosts must be in the domain), which zod skips
    * while another field has a type, enum or union problem: such a field is not batched with others.
@@ -193,7 +191,6 @@ export const REQUEST_FIELDS: readonly RequestField[] = [
       const keys = Object.keys(r.endpoint.roleDefinitions);
       return keys.length === 1 ? keys[0] : keys;
     },
-    keyed: true,
   },
   {
     field: `endpoint.roleDefinitions.${ROLE_PRINCIPAL}.roleCapabilities[0]`,
