@@ -143,15 +143,12 @@ export function createPreflightActivities(backend: Backend) {
           // The computer account and the endpoint at once; without a computer account the endpoint is not looked
           // at (the host may not even answer WinRM), so its look is allowed to fail then.
           mapBounded(request.hosts, request.maxParallelHosts, async (host) => {
-            const endpointLook = backend.hosts.getSessionConfiguration(host, request.endpoint.name).then(
-              (endpoint) => ({ endpoint, error: undefined }),
-              (error: unknown) => ({ endpoint: null, error }),
-            );
+            const endpointLook = backend.hosts.getSessionConfiguration(host, request.endpoint.name);
+            // Awaited below only when there is a computer account; its failure must not go unhandled otherwise.
+            void endpointLook.catch(() => undefined);
             const computer = await backend.directory.getComputer(pinned.dc, host);
-            const { endpoint, error } = await endpointLook;
             if (!computer) return { computer, endpoint: null };
-            if (error !== undefined) throw error;
-            return { computer, endpoint };
+            return { computer, endpoint: await endpointLook };
           }),
         ]);
         for (const o of nameLookup.clash) {

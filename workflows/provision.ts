@@ -28,7 +28,7 @@ import {
   listedProblems,
   problemsMessage,
   requestProblems,
-  RunbookRequestSchema,
+  requestSchemas,
   type RunbookRequest,
   type RunbookRequestInput,
 } from '../runbook/request';
@@ -66,7 +66,7 @@ const undoOptions: ActivityOptions = {
 const acts = proxyActivities<RunbookActivities>(forward);
 
 function parseRequest(input: RunbookRequestInput): RunbookRequest {
-  const parsed = RunbookRequestSchema.safeParse(input);
+  const parsed = requestSchemas().RunbookRequestSchema.safeParse(input);
   if (!parsed.success) {
     // Printable and bounded (listedProblems): an echoed megabyte would make the failure too big for Temporal.
     const all = requestProblems(parsed.error);

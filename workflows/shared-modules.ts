@@ -10,10 +10,14 @@
  * first use, and it caches whether `new Function` is allowed on first parse. Written inside a run, each would hit
  * a frozen object ("Cannot add property localeError, object is not extensible"). So the config is completed here and
  * a throwaway schema exercises the first parse (valid and invalid input). What zod keeps per parse lives in the
- * parse context, not in shared objects. Our own schemas are not preloaded: zod caches lazily on schema objects, so
- * each run builds its own (runbook/request.ts).
+ * parse context, not in shared objects.
+ *
+ * The request's schemas are shared too: runbook/request.ts keeps them in a module variable behind requestSchemas()
+ * (never exported as values, so never frozen: zod caches lazily on schema objects) and builds them here, once per
+ * worker thread instead of once per run, as is their compiled parser.
  */
 import { z } from 'zod';
+import { requestSchemas } from '../runbook/request';
 
 z.config({ ...z.locales.en(), memoizer: z.memoizer() });
 
@@ -28,3 +32,5 @@ const warmUp = z
   .superRefine(() => undefined);
 warmUp.safeParse({ name: 'ok', url: 'https://example.test', roles: { r: { n: 1 } }, mode: { kind: 'x' } });
 warmUp.safeParse({ name: 'NOT OK', url: 'nope', tags: ['c'], roles: { r: { n: 0 } }, mode: { kind: 'z' } });
+
+requestSchemas();
