@@ -57,8 +57,10 @@ export async function withPrebuiltWorkflowBundle(
   // The interceptor modules are inside the bundle now; left in the options, Worker.create would warn that it
   // ignores them.
   const interceptors = rest.interceptors ? { ...rest.interceptors, workflowModules: undefined } : undefined;
+  // Likewise the bundler options (preloaded and ignored modules): they are in the bundle, and Worker.create warns.
+  const { bundlerOptions: _bundled, ...unbundled } = rest;
   return {
-    options: { ...rest, interceptors, workflowBundle: { codePath } },
+    options: { ...unbundled, interceptors, workflowBundle: { codePath } },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -48,7 +48,8 @@ export function runbookWorkerOptions(opts: RunbookWorkerOptions): WorkerOptions 
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(opts),
-    bundlerOptions: { preloadModules: workflowPreloadModules() },
+    // Only where the worker bundles (out of process, workers/prebundle.ts); with a bundle given it would be ignored.
+    ...(opts.workflowBundle ? {} : { bundlerOptions: { preloadModules: workflowPreloadModules() } }),
     interceptors: {
       workflowModules: workflowInterceptorModules(),
       activity: [activityLogContextInterceptor],
