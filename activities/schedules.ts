@@ -70,14 +70,12 @@ function msFromDuration(d: unknown): number | null {
 export function createScheduleActivities() {
   return {
     /**
-     * Create or update the schedule with the run's target. With `recordReplaced` (runs since the single-write
-     * change) the action's memo records what the run replaced (see PREVIOUS_SCHEDULE_MEMO); a retry that finds
-     * its own earlier write keeps the record that write made.
+     * Create or update the schedule with the run's target; the action's memo records what the run replaced (see
+     * PREVIOUS_SCHEDULE_MEMO). A retry that finds its own earlier write keeps the record that write made.
      */
     async ensureVerifySchedule(input: {
       target: VerifyTarget;
       everyHours: number;
-      recordReplaced?: boolean;
     }): Promise<{ scheduleId: string; created: boolean }> {
       return typed(async () => {
         const { target } = input;
@@ -99,7 +97,6 @@ export function createScheduleActivities() {
         // Skip a run while the last one still runs; after an outage, catch up once within a day, not a backlog.
         const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' } as const;
         const withRecord = (previous: PreviousVerifySchedule | null): ScheduleOptionsAction => {
-          if (!input.recordReplaced) return action;
           const record: ReplacedScheduleRecord = { mark: target.mark, previous };
           return { ...action, memo: { [PREVIOUS_SCHEDULE_MEMO]: record } };
         };
@@ -158,7 +155,7 @@ export function createScheduleActivities() {
           if (err instanceof ScheduleNotFoundError) return { outcome: 'absent' as const };
           throw err;
         }
-        const target = current.action.type === 'startWorkflow' ? (current.action.args?.[0] as VerifyTarget) : null;
+        const target = startWorkflowAction(current.action)?.args?.[0] as VerifyTarget | undefined;
         if (target?.mark !== input.mark) return { outcome: 'not-ours' as const };
         let previous = input.previous;
         if (previous === undefined) {

@@ -262,25 +262,19 @@ async function scheduleReverification(
   // it. Runs recorded before 'verify-schedule-undo' did not undo it; runs after it and before v2 read what was
   // there first (one more activity) and handed it to the undo. Now the write itself records what it replaced in
   // the schedule (activities/schedules.ts), so the undo is registered and the schedule written at once.
-  const singleWrite = v2;
-  const undoable = singleWrite || patched('verify-schedule-undo');
+  const undoable = v2 || patched('verify-schedule-undo');
   try {
-    if (singleWrite) {
+    if (undoable) {
+      const previous = v2
+        ? undefined
+        : await acts.readVerifySchedule.executeWithOptions(
+            { ...forward, summary: `Read the re-verification schedule of ${plan.gmsa.name}` },
+            [plan.gmsa.name],
+          );
       saga.add(`restore the re-verification schedule of ${plan.gmsa.name}`, () =>
         acts.restoreVerifySchedule.executeWithOptions(
           { ...undoOptions, summary: `Undo: restore the re-verification schedule of ${plan.gmsa.name}` },
-          [{ gmsaName: plan.gmsa.name, mark: plan.mark }],
-        ),
-      );
-    } else if (undoable) {
-      const previous = await acts.readVerifySchedule.executeWithOptions(
-        { ...forward, summary: `Read the re-verification schedule of ${plan.gmsa.name}` },
-        [plan.gmsa.name],
-      );
-      saga.add(`restore the re-verification schedule of ${plan.gmsa.name}`, () =>
-        acts.restoreVerifySchedule.executeWithOptions(
-          { ...undoOptions, summary: `Undo: restore the re-verification schedule of ${plan.gmsa.name}` },
-          [{ gmsaName: plan.gmsa.name, mark: plan.mark, previous }],
+          [{ gmsaName: plan.gmsa.name, mark: plan.mark, ...(v2 ? {} : { previous }) }],
         ),
       );
     }
@@ -289,7 +283,7 @@ async function scheduleReverification(
         ...forward,
         summary: `Schedule re-verification of ${plan.gmsa.name} every ${request.verification.everyHours} h`,
       },
-      [{ target, everyHours: request.verification.everyHours, ...(singleWrite ? { recordReplaced: true } : {}) }],
+      [{ target, everyHours: request.verification.everyHours }],
     );
     return { scheduleId, ok: true };
   } catch (err) {
